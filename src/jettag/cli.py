@@ -107,6 +107,14 @@ VERBS: dict[str, tuple[str, str, str, list]] = {
             (["--output"], {"required": True, "type": Path, "help": "first output; siblings in other formats"}),
         ],
     ),
+    "config": (
+        "jettag.config", "write_resolved",
+        "Validate a config, fill in every default and write it as YAML.",
+        [
+            (["--spec"], {"required": True, "help": "a config (JSON or @file.yaml)"}),
+            (["--output"], {"required": True, "type": Path}),
+        ],
+    ),
     "inspect": (
         "jettag.io.inspect", "inspect_file",
         "List trees and branches of a ROOT file and propose an input mapping.",

@@ -122,3 +122,12 @@ def _check_cross_references(cfg: dict, source: str) -> None:
                 f"{source}: samples.{name}: give exactly one of 'generator' (make the sample) "
                 "or 'files' (read your own ROOT files)"
             )
+
+
+def write_resolved(spec: dict, output: Path) -> None:
+    """Validate ``spec``, fill in defaults and write it as YAML (atomically)."""
+    from jettag.atomic import write_text_atomic
+
+    resolved = resolve(spec, "config")
+    resolved["config_hash"] = config_hash(resolved)
+    write_text_atomic(output, yaml.safe_dump(resolved, sort_keys=False))

@@ -1,0 +1,48 @@
+"""Common input handling of the neural taggers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from jettag.models.blocks import InputNorm
+from jettag.models.spec import ArchSpec
+
+
+class NeuralTagger(nn.Module):
+    """Holds the input normalisation; ``embed_inputs`` gives normalised per-track inputs
+    ``(B, L, F_model [+ J_model])`` with padded slots zero."""
+
+    def __init__(
+        self,
+        arch: ArchSpec,
+        track_features: Sequence[str],
+        jet_features: Sequence[str],
+        norm: dict | None,
+        feature_names: Sequence[str],
+        jet_feature_names: Sequence[str],
+    ):
+        super().__init__()
+        self.arch = arch
+        self.track_feature_names = tuple(track_features)
+        self.track_norm = InputNorm(self.track_feature_names, feature_names, norm, "track")
+        self.condition_on_jet = bool(arch.condition_on_jet) and len(jet_features) > 0
+        if self.condition_on_jet:
+            self.jet_feature_names = tuple(jet_features)
+            self.jet_norm = InputNorm(self.jet_feature_names, jet_feature_names, norm, "jet")
+        else:
+            self.jet_feature_names = ()
+            self.jet_norm = None
+        self.input_dim = self.track_norm.dim + (self.jet_norm.dim if self.jet_norm is not None else 0)
+
+    def embed_inputs(self, tracks: torch.Tensor, valid: torch.Tensor, jets: torch.Tensor) -> torch.Tensor:
+        valid = valid.bool()
+        x = self.track_norm(tracks, valid)
+        if self.jet_norm is not None:
+            j = self.jet_norm(jets)  # (B, J)
+            j = j.unsqueeze(1).expand(-1, x.shape[1], -1)
+            j = torch.where(valid.unsqueeze(-1), j, torch.zeros_like(j))
+            x = torch.cat([x, j], dim=-1)
+        return x

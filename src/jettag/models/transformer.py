@@ -1,0 +1,58 @@
+"""GN1/GN2-like tagger: track initialiser, transformer encoder over valid tracks, attention
+pooling, jet classification head and an auxiliary per-track truth-origin head.
+
+Jets with no valid track: a fully masked attention row gives NaN, so for those jets slot 0 is
+unmasked as a dummy key (its input is zero); the pooling and the outputs ignore it.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from jettag.flavours import CLASSES, TRACK_ORIGINS
+from jettag.models.base import NeuralTagger
+from jettag.models.blocks import AttentionPooling, DenseBlock
+from jettag.models.spec import TransformerSpec
+
+
+class TransformerTagger(NeuralTagger):
+    def __init__(self, arch: TransformerSpec, *args, **kwargs):
+        super().__init__(arch, *args, **kwargs)
+        common = {"activation": arch.activation, "dropout": arch.dropout, "norm": arch.norm, "residual": arch.residual}
+        self.init = DenseBlock(self.input_dim, [*arch.init_layers, arch.embed_dim], **common)
+        act = "gelu" if arch.activation == "gelu" else ("relu" if arch.activation == "relu" else nn.functional.silu)
+        self.layers = nn.ModuleList(
+            nn.TransformerEncoderLayer(
+                arch.embed_dim, arch.num_heads, dim_feedforward=arch.ff_dim, dropout=arch.attn_dropout,
+                activation=act, batch_first=True, norm_first=True,
+            )
+            for _ in range(arch.num_layers)
+        )
+        self.final_norm = nn.LayerNorm(arch.embed_dim)
+        self.pool = AttentionPooling(arch.embed_dim, arch.pool_heads)
+        self.head = DenseBlock(arch.embed_dim, [*arch.head_layers, len(CLASSES)], final_activation=False, **common)
+        self.aux = (
+            DenseBlock(arch.embed_dim, [*arch.aux_layers, len(TRACK_ORIGINS)], final_activation=False, **common)
+            if arch.aux_head
+            else None
+        )
+
+    def forward(self, tracks: torch.Tensor, valid: torch.Tensor, jets: torch.Tensor) -> dict[str, torch.Tensor]:
+        valid = valid.bool()
+        x = self.embed_inputs(tracks, valid, jets)
+        x = self.init(x, valid)
+        # attention mask: True = ignore. Empty jets keep slot 0 as a dummy key (never NaN).
+        empty = ~valid.any(dim=1, keepdim=True)
+        first = torch.arange(valid.shape[1], device=valid.device).unsqueeze(0) == 0
+        attend = valid | (empty & first)
+        pad_mask = ~attend
+        for layer in self.layers:
+            x = layer(x, src_key_padding_mask=pad_mask)
+            x = torch.where(attend.unsqueeze(-1), x, torch.zeros_like(x))
+        x = self.final_norm(x)
+        x = torch.where(valid.unsqueeze(-1), x, torch.zeros_like(x))
+        out = {"logits": self.head(self.pool(x, valid))}
+        if self.aux is not None:
+            out["track_logits"] = self.aux(x, valid)
+        return out

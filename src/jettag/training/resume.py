@@ -1,0 +1,115 @@
+"""Checkpoints and resuming: model checkpoints (``best.pt``), full training state (``last.pt``).
+
+``last.pt`` is a model checkpoint (``docs/architecture.md``) plus ``training_state``: optimiser,
+scheduler, RNG states (torch, CUDA, numpy, python, as tensors and plain types), epoch,
+early-stopping state, history and per-batch losses, and the ``train_hash`` of the spec and data it
+came from. Resuming happens at epoch boundaries; the data order of an epoch depends only on
+``(seed, epoch)``, so a resumed run continues bit for bit where the interrupted one stopped.
+Everything loads with ``torch.load(..., weights_only=True)``; files are written atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from jettag.atomic import atomic_path
+from jettag.config import config_hash
+
+#: Spec keys that change how fast a training runs, not what it computes.
+RUNTIME_KEYS = ("num_threads", "gpus", "nproc_per_node", "compile", "prefetch")
+
+
+def train_hash(spec: dict, data_hashes: dict | None = None) -> str:
+    """Hash of everything that determines the trained weights (spec and input data)."""
+    spec = json.loads(json.dumps(spec, default=str))
+    training = {k: v for k, v in spec.get("training", {}).items() if k not in RUNTIME_KEYS}
+    return config_hash({"spec": {**spec, "training": training}, "data": data_hashes or {}})
+
+
+def rng_state() -> dict:
+    np_state = np.random.get_state()
+    py_state = random.getstate()
+    state = {
+        "torch": torch.get_rng_state(),
+        "numpy_keys": torch.from_numpy(np_state[1].astype(np.int64)),
+        "numpy_pos": int(np_state[2]),
+        "numpy_has_gauss": int(np_state[3]),
+        "numpy_cached_gaussian": float(np_state[4]),
+        "python_version": int(py_state[0]),
+        "python_state": torch.tensor(py_state[1], dtype=torch.int64),
+        "python_gauss": None if py_state[2] is None else float(py_state[2]),
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = list(torch.cuda.get_rng_state_all())
+    return state
+
+
+def set_rng_state(state: dict) -> None:
+    torch.set_rng_state(state["torch"])
+    np.random.set_state(("MT19937", state["numpy_keys"].numpy().astype(np.uint32), state["numpy_pos"],
+                         state["numpy_has_gauss"], state["numpy_cached_gaussian"]))
+    random.setstate((state["python_version"], tuple(int(x) for x in state["python_state"].tolist()),
+                     state["python_gauss"]))
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def clean_state_dict(state_dict: dict) -> dict:
+    """Drop ``_orig_mod.`` (torch.compile) and ``module.`` (DDP) prefixes."""
+    out = {}
+    for key, value in state_dict.items():
+        for prefix in ("_orig_mod.", "module."):
+            while key.startswith(prefix):
+                key = key[len(prefix):]
+        out[key] = value
+    return out
+
+
+def save_model_checkpoint(path: Path, model, spec, norm, feature_names, jet_feature_names,
+                          extra: dict | None = None) -> None:
+    """Write a model checkpoint atomically, through ``jettag.models.save_checkpoint`` when present."""
+    try:
+        from jettag.models import save_checkpoint
+    except ImportError:
+        save_checkpoint = _save_checkpoint_fallback
+    with atomic_path(path) as tmp:
+        save_checkpoint(tmp, model, spec, norm, list(feature_names), list(jet_feature_names), extra=extra)
+
+
+def _save_checkpoint_fallback(path, model, spec, norm, feature_names, jet_feature_names, extra=None):
+    """The documented checkpoint format, used until ``jettag.models`` provides its writer."""
+    ckpt = {
+        "spec_json": json.dumps(spec, sort_keys=True),
+        "norm_json": json.dumps(norm, sort_keys=True),
+        "feature_names_json": json.dumps(list(feature_names)),
+        "jet_feature_names_json": json.dumps(list(jet_feature_names)),
+        "state_dict": clean_state_dict(model.state_dict()),
+    }
+    ckpt.update(extra or {})
+    torch.save(ckpt, path)
+
+
+def load_training_state(path: Path, expected_hash: str) -> dict | None:
+    """The checkpoint dict of ``last.pt`` if it is a resumable state of the same spec, else None."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:  # noqa: BLE001 - a broken file means: start again
+        return None
+    state = ckpt.get("training_state") if isinstance(ckpt, dict) else None
+    if not state or state.get("train_hash") != expected_hash:
+        return None
+    return ckpt

@@ -1,0 +1,166 @@
+# Shared helpers: the resolved config, paths, per-rule resources and input functions.
+import glob
+import json
+import sys
+
+from jettag import config as jettag_config
+from jettag.errors import JettagError
+from jettag.studies.variants import data_dir, plan_tagger
+
+try:
+    _resolved = jettag_config.resolve(config, "workflow config")
+except JettagError as _error:
+    sys.exit(f"jettag: config error: {_error}")
+config.clear()
+config.update(_resolved)
+
+R = config["results_dir"]
+S = config["resources_dir"]
+TRAIN_SAMPLE = config["train_sample"]
+MODELS = list(config["models"])
+NEURAL_MODELS = [m for m in MODELS if config["models"][m]["type"] != "ip3d"]
+PLOT_FORMATS = config["plots"]["formats"]
+
+# Score files that studies add to the performance table (e.g. ensembles); studies.smk appends.
+EXTRA_SCORES = []
+# Targets that studies add to `all`; studies.smk appends.
+STUDY_TARGETS = []
+
+# Resources per rule: threads, mem_mb, runtime (minutes). Overridden by config `resources`.
+DEFAULT_RESOURCES = {
+    "default": {"threads": 1, "mem_mb": 2000, "runtime": 30},
+    "generate": {"threads": 1, "mem_mb": 2000, "runtime": 120},
+    "preprocess": {"threads": 1, "mem_mb": 4000, "runtime": 60},
+    "train": {"threads": 1, "mem_mb": 4000, "runtime": 240},
+    "evaluate": {"threads": 1, "mem_mb": 3000, "runtime": 30},
+}
+
+
+def res(rule_name, key):
+    merged = dict(DEFAULT_RESOURCES["default"])
+    merged.update(DEFAULT_RESOURCES.get(rule_name, {}))
+    merged.update(config["resources"].get("default", {}))
+    merged.update(config["resources"].get(rule_name, {}))
+    return merged[key]
+
+
+def as_json(obj):
+    return json.dumps(obj, sort_keys=True)
+
+
+def sample_files(sample):
+    """ROOT inputs of a sample: generated shards, or the user's files (globs expanded)."""
+    spec = config["samples"][sample]
+    if "generator" in spec:
+        n = spec["generator"]["shards"]
+        return [f"{S}/samples/{sample}/shard{k}.root" for k in range(n)]
+    files = []
+    for pattern in spec["files"]:
+        matched = (
+            sorted(glob.glob(pattern))
+            if any(c in pattern for c in "*?[")
+            else [pattern]
+        )
+        if not matched:
+            sys.exit(f"jettag: samples.{sample}.files: '{pattern}' matches no file")
+        files.extend(matched)
+    return files
+
+
+def split_files(sample):
+    d = data_dir(config, sample)
+    return {s: f"{d}/{s}.h5" for s in ("train", "val", "test")} | {
+        "norm": f"{d}/norm.json"
+    }
+
+
+def tagger_plan(tagger):
+    try:
+        return plan_tagger(config, tagger)
+    except JettagError as error:
+        sys.exit(f"jettag: {error}")
+
+
+def model_outputs(tagger):
+    d = f"{R}/models/{tagger}"
+    return {
+        "best": f"{d}/best.pt",
+        "last": f"{d}/last.pt",
+        "history": f"{d}/history.csv",
+        "diagnostics": f"{d}/diagnostics.json",
+    }
+
+
+def scores_file(tagger, sample=None):
+    return f"{R}/scores/{sample or TRAIN_SAMPLE}/{tagger}.h5"
+
+
+def plot_spec():
+    return {
+        "label": config["label"],
+        "label_extra": config["label_extra"],
+        "evaluation": config["evaluation"],
+        "plots": config["plots"],
+        "sample": TRAIN_SAMPLE,
+        "preprocess": config["preprocess"],
+    }
+
+
+def main_plots():
+    names = ["roc", "discriminant", "vs_pt", "inputs"]
+    out = [f"{R}/plots/{n}.{PLOT_FORMATS[0]}" for n in names]
+    out += [f"{R}/plots/loss_{m}.{PLOT_FORMATS[0]}" for m in NEURAL_MODELS]
+    return out
+
+
+def all_outputs():
+    return (
+        [f"{R}/metrics/performance.csv", f"{R}/config.yaml"]
+        + main_plots()
+        + [f"{R}/models/{m}/model.onnx" for m in MODELS]
+        + STUDY_TARGETS
+    )
+
+
+def train_inputs(w):
+    plan = tagger_plan(w.tagger)
+    d = plan["data_dir"]
+    inputs = {"train": f"{d}/train.h5", "val": f"{d}/val.h5", "norm": f"{d}/norm.json"}
+    if plan["init_checkpoint"]:
+        inputs["init"] = plan["init_checkpoint"]
+    return inputs
+
+
+def train_spec(w):
+    plan = tagger_plan(w.tagger)
+    spec = dict(plan["spec"])
+    if plan["init_checkpoint"]:
+        spec["init_checkpoint"] = plan["init_checkpoint"]
+    return as_json(spec)
+
+
+def train_gpus(w):
+    return tagger_plan(w.tagger)["spec"]["training"]["gpus"]
+
+
+def plot_outputs(stem, category, caption, subcategory=None):
+    """Every configured format of one plot; the PNG (else the first format) goes in the report."""
+    shown = "png" if "png" in PLOT_FORMATS else PLOT_FORMATS[0]
+    outputs = []
+    for ext in PLOT_FORMATS:
+        path = f"{stem}.{ext}"
+        if ext == shown:
+            kwargs = {"subcategory": subcategory} if subcategory else {}
+            path = report(path, category=category, caption=caption, **kwargs)
+        outputs.append(path)
+    return outputs
+
+
+def performance_scores(w):
+    return [scores_file(m) for m in MODELS]
+
+
+wildcard_constraints:
+    sample=r"[A-Za-z0-9_]+",
+    shard=r"\d+",
+    tagger=r"[A-Za-z0-9_.\-]+",

@@ -1,0 +1,17 @@
+rule generate:
+    """One shard of a generated sample: Pythia8 events, FastJet jets, emulated tracks."""
+    output:
+        f"{S}/samples/{{sample}}/shard{{shard}}.root",
+    log:
+        "logs/generate/{sample}_shard{shard}.log",
+    conda:
+        "../envs/jettag.yaml"
+    threads: res("generate", "threads")
+    resources:
+        mem_mb=res("generate", "mem_mb"),
+        runtime=res("generate", "runtime"),
+    params:
+        spec=lambda w: as_json(config["samples"][w.sample]["generator"]),
+    shell:
+        "jettag generate --spec {params.spec:q} --shard {wildcards.shard} "
+        "--output {output:q} 2> {log:q}"

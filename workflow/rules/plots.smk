@@ -1,0 +1,60 @@
+rule plot_performance:
+    """ROC curves with ratio panels, D_b distributions, efficiency and rejection vs pT."""
+    input:
+        performance_scores,
+    output:
+        plot_outputs(f"{R}/plots/{{kind}}", "Performance", "../report/{kind}.rst"),
+    log:
+        "logs/plots/{kind}.log",
+    wildcard_constraints:
+        kind="roc|discriminant|vs_pt",
+    conda:
+        "../envs/jettag.yaml"
+    params:
+        spec=lambda w: as_json(plot_spec()),
+        first=lambda w, output: output[0],
+    shell:
+        "jettag plot {wildcards.kind} --spec {params.spec:q} --inputs {input:q} "
+        "--output {params.first:q} 2> {log:q}"
+
+
+rule plot_loss:
+    """Train and validation loss per epoch, with the loss-curve diagnostics."""
+    input:
+        history=f"{R}/models/{{tagger}}/history.csv",
+        diagnostics=f"{R}/models/{{tagger}}/diagnostics.json",
+    output:
+        plot_outputs(
+            f"{R}/plots/loss_{{tagger}}",
+            "Training",
+            "../report/loss.rst",
+            "Loss curves",
+        ),
+    log:
+        "logs/plots/loss_{tagger}.log",
+    conda:
+        "../envs/jettag.yaml"
+    params:
+        spec=lambda w: as_json(plot_spec() | {"tagger": w.tagger}),
+        first=lambda w, output: output[0],
+    shell:
+        "jettag plot loss --spec {params.spec:q} --inputs {input.history:q} "
+        "{input.diagnostics:q} --output {params.first:q} 2> {log:q}"
+
+
+rule plot_inputs:
+    """Input feature distributions per flavour after preprocessing (train split)."""
+    input:
+        f"{R}/data/{TRAIN_SAMPLE}/train.h5",
+    output:
+        plot_outputs(f"{R}/plots/inputs", "Inputs", "../report/inputs.rst"),
+    log:
+        "logs/plots/inputs.log",
+    conda:
+        "../envs/jettag.yaml"
+    params:
+        spec=lambda w: as_json(plot_spec()),
+        first=lambda w, output: output[0],
+    shell:
+        "jettag plot inputs --spec {params.spec:q} --inputs {input:q} "
+        "--output {params.first:q} 2> {log:q}"

@@ -1,0 +1,76 @@
+rule train:
+    """Train one tagger (IP3D-like: fill templates); resumes from last.pt after a kill."""
+    input:
+        unpack(train_inputs),
+    output:
+        **model_outputs("{tagger}"),
+    log:
+        "logs/train/{tagger}.log",
+    conda:
+        "../envs/jettag.yaml"
+    threads: res("train", "threads")
+    resources:
+        mem_mb=res("train", "mem_mb"),
+        runtime=res("train", "runtime"),
+        gpu=train_gpus,
+    params:
+        spec=train_spec,
+        data_dir=lambda w, input: os.path.dirname(input.train),
+        outdir=lambda w, output: os.path.dirname(output.best),
+    shell:
+        "OMP_NUM_THREADS={threads} jettag train --spec {params.spec:q} "
+        "--data-dir {params.data_dir:q} --output-dir {params.outdir:q} 2> {log:q}"
+
+
+rule export_onnx:
+    """ONNX export with the normalisation inside; parity with torch checked on the test split."""
+    input:
+        checkpoint=f"{R}/models/{{tagger}}/best.pt",
+        data=lambda w: f"{tagger_plan(w.tagger)['data_dir']}/test.h5",
+    output:
+        f"{R}/models/{{tagger}}/model.onnx",
+    log:
+        "logs/export/{tagger}.log",
+    conda:
+        "../envs/jettag.yaml"
+    threads: 1
+    resources:
+        mem_mb=res("default", "mem_mb"),
+        runtime=res("default", "runtime"),
+    shell:
+        "OMP_NUM_THREADS={threads} jettag export --checkpoint {input.checkpoint:q} "
+        "--data {input.data:q} --output {output:q} 2> {log:q}"
+
+
+rule lr_range_test:
+    """Learning-rate range test: loss against learning rate in log space (target lr_find)."""
+    input:
+        unpack(train_inputs),
+    output:
+        csv=f"{R}/lr_find/{{tagger}}.csv",
+        plot=report(
+            f"{R}/lr_find/{{tagger}}.png",
+            category="Training",
+            subcategory="Learning-rate range tests",
+            caption="../report/lr_find.rst",
+        ),
+    log:
+        "logs/lr_find/{tagger}.log",
+    conda:
+        "../envs/jettag.yaml"
+    threads: res("train", "threads")
+    resources:
+        mem_mb=res("train", "mem_mb"),
+        runtime=res("train", "runtime"),
+    params:
+        spec=train_spec,
+        data_dir=lambda w, input: os.path.dirname(input.train),
+    shell:
+        "OMP_NUM_THREADS={threads} jettag lr-find --spec {params.spec:q} "
+        "--data-dir {params.data_dir:q} --output {output.csv:q} 2> {log:q}"
+
+
+rule lr_find:
+    """Learning-rate range tests of every neural model."""
+    input:
+        [f"{R}/lr_find/{m}.csv" for m in NEURAL_MODELS],
