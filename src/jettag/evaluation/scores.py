@@ -207,3 +207,19 @@ def evaluate_checkpoint(
         from jettag import __version__
 
         dst.attrs["jettag_version"] = __version__
+
+
+def read_scores_list(paths, reference: str | None = None) -> list[Scores]:
+    """Read several scores files; the ``reference`` tagger (if present) comes first.
+
+    JettagError when two files hold the same tagger name.
+    """
+    loaded = [read_scores(p) for p in paths]
+    if not loaded:
+        raise JettagError("no scores files given: pass at least one scores file")
+    names: dict[str, Path | None] = {}
+    for s in loaded:
+        if s.tagger in names:
+            raise JettagError(f"tagger '{s.tagger}' appears twice: {names[s.tagger]} and {s.path}")
+        names[s.tagger] = s.path
+    return sorted(loaded, key=lambda s: s.tagger != reference)

@@ -96,7 +96,9 @@ def track_mask(tracks, spec: dict):
         ("shared_modules", shared <= spec["max_shared_modules"]),
     ]
     flow = CutFlow(("all", *TRACK_CUTS))
-    keep = _cumulative(masks, _count(tracks["pt"] == tracks["pt"]), flow)
+    pt = tracks["pt"]
+    n_all = len(pt) if isinstance(pt, np.ndarray) else int(ak.count(pt, axis=None))
+    keep = _cumulative(masks, n_all, flow)
     return keep, flow
 
 
