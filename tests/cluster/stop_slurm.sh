@@ -17,6 +17,13 @@ if [ -f "$STATE/slurm.conf" ] && command -v scancel >/dev/null; then
 fi
 stop_pid "$STATE/run/slurmd.pid"
 stop_pid "$STATE/run/slurmctld.pid"
-stop_pid "$STATE/munge/munged.pid"
+MUNGE_DIR=$(cat "$STATE/run/munge_dir" 2>/dev/null || true)
+case "$MUNGE_DIR" in
+    /tmp/jettag-munge.*) stop_pid "$MUNGE_DIR/munged.pid"; rm -rf "$MUNGE_DIR" ;;
+esac
+# Remove /etc/slurm/slurm.conf if it is our link.
+if [ "$(readlink /etc/slurm/slurm.conf 2>/dev/null)" = "$(cd "$STATE" && pwd)/slurm.conf" ]; then
+    rm -f /etc/slurm/slurm.conf
+fi
 if [ "${2:-}" = "--purge" ]; then rm -rf "$STATE"; fi
 exit 0

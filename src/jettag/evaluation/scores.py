@@ -223,3 +223,24 @@ def read_scores_list(paths, reference: str | None = None) -> list[Scores]:
             raise JettagError(f"tagger '{s.tagger}' appears twice: {names[s.tagger]} and {s.path}")
         names[s.tagger] = s.path
     return sorted(loaded, key=lambda s: s.tagger != reference)
+
+
+def write_scores(path: str | Path, tagger: str, fc: float, p_b, p_c, p_u, pt, eta, flavour, eventNumber,  # noqa: N803
+                 **attrs) -> None:
+    """Write a scores file atomically (e.g. for taggers built by studies, such as ensembles)."""
+    arrays = {
+        "p_b": np.asarray(p_b, dtype=np.float32), "p_c": np.asarray(p_c, dtype=np.float32),
+        "p_u": np.asarray(p_u, dtype=np.float32), "pt": np.asarray(pt, dtype=np.float32),
+        "eta": np.asarray(eta, dtype=np.float32), "flavour": np.asarray(flavour, dtype=np.int32),
+        "eventNumber": np.asarray(eventNumber, dtype=np.int64),
+    }
+    sizes = {name: a.shape for name, a in arrays.items()}
+    if len(set(sizes.values())) != 1 or len(next(iter(sizes.values()))) != 1:
+        raise JettagError(f"scores of tagger '{tagger}': arrays must be 1-D of equal length, got {sizes}")
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+        for name, a in arrays.items():
+            f.create_dataset(name, data=a)
+        f.attrs["tagger"] = tagger
+        f.attrs["fc"] = float(fc)
+        for key, value in attrs.items():
+            f.attrs[key] = value

@@ -100,7 +100,14 @@ NANOAOD_MAPPING: dict = {
         "truthOrigin": {"constant": -1},
     },
     "link": {"index": "JetPFCands_jetIdx"},
-    "constituent_filter": {"charge_nonzero": "JetPFCands_charge"},
+    # tracks: charged candidates with stored track details (d0Err = -1 when absent, e.g. the
+    # charged candidates below 0.5 GeV in PFNano)
+    "constituent_filter": {
+        "all": [
+            {"charge_nonzero": "JetPFCands_charge"},
+            {"branch": "JetPFCands_d0Err", "op": ">", "value": 0},
+        ]
+    },
 }
 
 #: Per layout: default tree name and default mapping.

@@ -7,6 +7,7 @@ Every model has ``forward(tracks (B, L, F_all), valid (B, L), jets (B, J_all)) -
 
 from __future__ import annotations
 
+import hashlib
 import json
 import numbers
 from collections.abc import Sequence
@@ -29,14 +30,27 @@ from jettag.models.spec import (
 )
 
 __all__ = [
-    "build_model", "save_checkpoint", "load_checkpoint", "count_parameters", "unwrap",
-    "DeepSetsSpec", "RNNSpec", "TransformerSpec", "IP3DSpec", "CHECKPOINT_FORMAT",
+    "build_model",
+    "save_checkpoint",
+    "load_checkpoint",
+    "count_parameters",
+    "unwrap",
+    "DeepSetsSpec",
+    "RNNSpec",
+    "TransformerSpec",
+    "IP3DSpec",
+    "CHECKPOINT_FORMAT",
 ]
 
 CHECKPOINT_FORMAT = 1
 
 
-def build_model(spec: dict, norm: dict | None, feature_names: Sequence[str], jet_feature_names: Sequence[str] = ()) -> nn.Module:
+def build_model(
+    spec: dict,
+    norm: dict | None,
+    feature_names: Sequence[str],
+    jet_feature_names: Sequence[str] = (),
+) -> nn.Module:
     """Build an (untrained) model from its spec.
 
     ``feature_names`` / ``jet_feature_names`` are the column names of the HDF5 ``tracks`` / ``jets``
@@ -68,7 +82,9 @@ def build_model(spec: dict, norm: dict | None, feature_names: Sequence[str], jet
 
 
 def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
-    return sum(p.numel() for p in unwrap(model).parameters() if p.requires_grad or not trainable_only)
+    return sum(
+        p.numel() for p in unwrap(model).parameters() if p.requires_grad or not trainable_only
+    )
 
 
 def unwrap(model: nn.Module) -> nn.Module:
@@ -90,7 +106,7 @@ def _strip_prefixes(state: dict[str, Any]) -> dict[str, Any]:
             changed = False
             for prefix in ("_orig_mod.", "module."):
                 if k.startswith(prefix):
-                    k = k[len(prefix):]
+                    k = k[len(prefix) :]
                     changed = True
         out[k] = v
     return out
@@ -98,16 +114,22 @@ def _strip_prefixes(state: dict[str, Any]) -> dict[str, Any]:
 
 def _plain(value: Any, where: str) -> Any:
     """Only tensors and plain Python types (what ``torch.load(weights_only=True)`` accepts)."""
-    if value is None or isinstance(value, bool | str | int | float | torch.Tensor):
+    if value is None or type(value) in (bool, str, int, float) or isinstance(value, torch.Tensor):
         return value
+    if isinstance(value, str):
+        return str(value)
     if isinstance(value, numbers.Integral):
         return int(value)
     if isinstance(value, numbers.Real):
         return float(value)
     if isinstance(value, dict):
-        return {(_plain(k, where) if not isinstance(k, str) else k): _plain(v, f"{where}.{k}") for k, v in value.items()}
+        return {
+            (_plain(k, where) if not isinstance(k, str) else k): _plain(v, f"{where}.{k}")
+            for k, v in value.items()
+        }
     if isinstance(value, list | tuple):
-        return type(value)(_plain(v, where) for v in value) if isinstance(value, list) else tuple(_plain(v, where) for v in value)
+        items = [_plain(v, where) for v in value]
+        return items if isinstance(value, list) else tuple(items)
     if isinstance(value, Path):
         return str(value)
     try:
@@ -117,8 +139,27 @@ def _plain(value: Any, where: str) -> Any:
             return torch.from_numpy(np.ascontiguousarray(value))
     except ImportError:  # pragma: no cover
         pass
-    raise JettagError(f"checkpoint: {where} has a {type(value).__name__}, which a checkpoint cannot hold; "
-                      "use tensors, numbers, strings, lists or dicts")
+    raise JettagError(
+        f"checkpoint: {where} has a {type(value).__name__}, which a checkpoint cannot hold; "
+        "use tensors, numbers, strings, lists or dicts"
+    )
+
+
+_HASHED = ("spec_json", "norm_json", "feature_names_json", "jet_feature_names_json")
+
+
+def checkpoint_digest(ckpt: dict) -> str:
+    """sha256 over the JSON fields and every state-dict tensor (names without ``_orig_mod.`` /
+    ``module.`` prefixes, dtypes, shapes, bytes)."""
+    h = hashlib.sha256()
+    for key in _HASHED:
+        h.update(key.encode() + b"\0" + str(ckpt[key]).encode() + b"\0")
+    state = _strip_prefixes(ckpt["state_dict"])  # names as the plain model has them
+    for name in sorted(state):
+        t = state[name].detach().cpu().contiguous()
+        h.update(f"{name}|{t.dtype}|{tuple(t.shape)}|".encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()
 
 
 def save_checkpoint(
@@ -144,11 +185,14 @@ def save_checkpoint(
         "state_dict": state,
         "extra": _plain(extra or {}, "extra"),
     }
+    ckpt["sha256"] = checkpoint_digest(ckpt)
     with atomic_path(path) as tmp:
         torch.save(ckpt, tmp)
 
 
-def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> tuple[nn.Module, dict]:
+def load_checkpoint(
+    path: str | Path, map_location: str | torch.device = "cpu"
+) -> tuple[nn.Module, dict]:
     """Rebuild a model from a checkpoint; returns ``(model in eval mode, info)``.
 
     ``info`` has ``spec``, ``norm``, ``feature_names``, ``jet_feature_names``, ``extra``, ``path``.
@@ -173,8 +217,16 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         state = ckpt["state_dict"]
         if not isinstance(state, dict):
             raise TypeError("state_dict is not a dict")
-    except (KeyError, TypeError, ValueError) as exc:
-        raise JettagError(f"checkpoint {path} is not a jettag checkpoint ({exc}); retrain to recreate it") from None
+        digest = checkpoint_digest(ckpt)
+    except (KeyError, TypeError, ValueError, AttributeError, RuntimeError) as exc:
+        raise JettagError(
+            f"checkpoint {path} is not a jettag checkpoint ({exc}); retrain to recreate it"
+        ) from None
+    if "sha256" in ckpt and ckpt["sha256"] != digest:
+        raise JettagError(
+            f"checkpoint {path} failed its integrity check (sha256 of its contents differs from the one "
+            "recorded when it was written): the file was modified or damaged; retrain to recreate it"
+        )
     model = build_model(spec, norm, feature_names, jet_feature_names)
     state = _strip_prefixes(state)
     try:
@@ -186,7 +238,12 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     model.to(map_location)
     model.eval()
     info = {
-        "spec": spec, "norm": norm, "feature_names": feature_names, "jet_feature_names": jet_feature_names,
-        "extra": ckpt.get("extra", {}), "path": str(path), "format": ckpt.get("format"),
+        "spec": spec,
+        "norm": norm,
+        "feature_names": feature_names,
+        "jet_feature_names": jet_feature_names,
+        "extra": ckpt.get("extra", {}),
+        "path": str(path),
+        "format": ckpt.get("format"),
     }
     return model, info

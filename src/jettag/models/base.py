@@ -35,14 +35,20 @@ class NeuralTagger(nn.Module):
         else:
             self.jet_feature_names = ()
             self.jet_norm = None
-        self.input_dim = self.track_norm.dim + (self.jet_norm.dim if self.jet_norm is not None else 0)
+        self.input_dim = self.track_norm.dim + (
+            self.jet_norm.dim if self.jet_norm is not None else 0
+        )
 
-    def embed_inputs(self, tracks: torch.Tensor, valid: torch.Tensor, jets: torch.Tensor) -> torch.Tensor:
+    def embed_inputs(
+        self, tracks: torch.Tensor, valid: torch.Tensor, jets: torch.Tensor
+    ) -> torch.Tensor:
         valid = valid.bool()
         x = self.track_norm(tracks, valid)
         if self.jet_norm is not None:
             j = self.jet_norm(jets)  # (B, J)
-            j = j.unsqueeze(1).expand(-1, x.shape[1], -1)
-            j = torch.where(valid.unsqueeze(-1), j, torch.zeros_like(j))
+            j = (
+                j.unsqueeze(1) + x[..., :1] * 0.0
+            )  # broadcast to (B, L, J); export-safe (x is finite)
+            j = j.masked_fill(~valid.unsqueeze(-1), 0.0)
             x = torch.cat([x, j], dim=-1)
         return x

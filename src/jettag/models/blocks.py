@@ -28,7 +28,9 @@ def make_activation(name: str) -> nn.Module:
 # input normalisation
 
 
-def _norm_stats(norm: dict | None, section: str, names: Sequence[str]) -> tuple[list[float], list[float]]:
+def _norm_stats(
+    norm: dict | None, section: str, names: Sequence[str]
+) -> tuple[list[float], list[float]]:
     table = (norm or {}).get(section, {})
     means, stds = [], []
     for name in names:
@@ -59,7 +61,9 @@ class InputNorm(nn.Module):
     checkpoint (and into ONNX).
     """
 
-    def __init__(self, names: Sequence[str], available: Sequence[str], norm: dict | None, section: str):
+    def __init__(
+        self, names: Sequence[str], available: Sequence[str], norm: dict | None, section: str
+    ):
         super().__init__()
         self.names = tuple(names)
         idx = column_indices(self.names, available, f"{section} features")
@@ -76,7 +80,7 @@ class InputNorm(nn.Module):
         x = torch.index_select(x, -1, self.idx)
         x = (x - self.mean) / self.std
         if valid is not None:
-            x = torch.where(valid.unsqueeze(-1), x, torch.zeros_like(x))
+            x = x.masked_fill(~valid.unsqueeze(-1), 0.0)
         return x
 
 
@@ -99,7 +103,16 @@ class MaskedBatchNorm(nn.BatchNorm1d):
             rows = flat[sel]
         if rows.shape[0] < 2:
             # too few entries for batch statistics: use the running statistics
-            out = F.batch_norm(flat, self.running_mean, self.running_var, self.weight, self.bias, False, 0.0, self.eps)
+            out = F.batch_norm(
+                flat,
+                self.running_mean,
+                self.running_var,
+                self.weight,
+                self.bias,
+                False,
+                0.0,
+                self.eps,
+            )
             return out.reshape(shape)
         normed = super().forward(rows)
         if mask is None:
@@ -154,17 +167,21 @@ class DenseBlock(nn.Module):
             else:
                 self.norms.append(nn.LayerNorm(dims[i + 1]))
             self.acts.append(nn.Identity() if last_plain else make_activation(activation))
-            self.drops.append(nn.Dropout(dropout) if (dropout > 0 and not last_plain) else nn.Identity())
+            self.drops.append(
+                nn.Dropout(dropout) if (dropout > 0 and not last_plain) else nn.Identity()
+            )
             self.skip.append(bool(residual) and dims[i] == dims[i + 1] and not last_plain)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        for lin, nrm, act, drop, skip in zip(self.linears, self.norms, self.acts, self.drops, self.skip, strict=True):
+        for lin, nrm, act, drop, skip in zip(
+            self.linears, self.norms, self.acts, self.drops, self.skip, strict=True
+        ):
             h = lin(x)
             h = nrm(h, mask) if isinstance(nrm, MaskedBatchNorm) else nrm(h)
             h = drop(act(h))
             x = x + h if skip else h
         if mask is not None:
-            x = torch.where(mask.unsqueeze(-1), x, torch.zeros_like(x))
+            x = x.masked_fill(~mask.unsqueeze(-1), 0.0)
         return x
 
 
@@ -174,7 +191,7 @@ class DenseBlock(nn.Module):
 
 def masked_sum(x: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
     """Sum of ``x (B, L, D)`` over valid slots -> ``(B, D)`` (zero for empty jets)."""
-    return torch.where(valid.unsqueeze(-1), x, torch.zeros_like(x)).sum(dim=1)
+    return x.masked_fill(~valid.unsqueeze(-1), 0.0).sum(dim=1)
 
 
 def masked_mean(x: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
@@ -187,9 +204,8 @@ def masked_softmax(scores: torch.Tensor, valid: torch.Tensor, dim: int = 1) -> t
     """Softmax over valid slots; rows without valid slots get all-zero weights (never NaN)."""
     if scores.dim() > valid.dim():
         valid = valid.unsqueeze(-1)
-    neg = torch.full_like(scores, torch.finfo(scores.dtype).min)
-    w = torch.softmax(torch.where(valid, scores, neg), dim=dim)
-    return torch.where(valid, w, torch.zeros_like(w))
+    w = torch.softmax(scores.masked_fill(~valid, torch.finfo(scores.dtype).min), dim=dim)
+    return w.masked_fill(~valid, 0.0)
 
 
 class AttentionPooling(nn.Module):

@@ -13,12 +13,21 @@ from jettag.models.spec import DeepSetsSpec
 class DeepSets(NeuralTagger):
     def __init__(self, arch: DeepSetsSpec, *args, **kwargs):
         super().__init__(arch, *args, **kwargs)
-        common = {"activation": arch.activation, "dropout": arch.dropout, "norm": arch.norm, "residual": arch.residual}
+        common = {
+            "activation": arch.activation,
+            "dropout": arch.dropout,
+            "norm": arch.norm,
+            "residual": arch.residual,
+        }
         self.phi = DenseBlock(self.input_dim, arch.phi_layers, **common)
-        self.F = DenseBlock(self.phi.out_dim, [*arch.f_layers, len(CLASSES)], final_activation=False, **common)
+        self.F = DenseBlock(
+            self.phi.out_dim, [*arch.f_layers, len(CLASSES)], final_activation=False, **common
+        )
         self.pool = masked_sum if arch.pooling == "sum" else masked_mean
 
-    def forward(self, tracks: torch.Tensor, valid: torch.Tensor, jets: torch.Tensor) -> dict[str, torch.Tensor]:
+    def forward(
+        self, tracks: torch.Tensor, valid: torch.Tensor, jets: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
         valid = valid.bool()
         x = self.embed_inputs(tracks, valid, jets)
         h = self.phi(x, valid)

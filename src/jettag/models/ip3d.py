@@ -33,7 +33,9 @@ INPUTS = ("sd0", "sz0")
 
 
 class IP3D(nn.Module):
-    def __init__(self, arch: IP3DSpec, feature_names: Sequence[str], jet_feature_names: Sequence[str] = ()):
+    def __init__(
+        self, arch: IP3DSpec, feature_names: Sequence[str], jet_feature_names: Sequence[str] = ()
+    ):
         super().__init__()
         self.arch = arch
         self.track_feature_names = INPUTS
@@ -44,7 +46,9 @@ class IP3D(nn.Module):
         self.register_buffer("sz0_edges", torch.tensor(arch.sz0_edges, dtype=torch.float32))
         nx, ny = len(arch.sd0_edges) - 1, len(arch.sz0_edges) - 1
         # (n_classes, nx, ny) log-probabilities; uniform until fitted
-        self.register_buffer("log_templates", torch.full((len(CLASSES), nx, ny), -float(np.log(nx * ny))))
+        self.register_buffer(
+            "log_templates", torch.full((len(CLASSES), nx, ny), -float(np.log(nx * ny)))
+        )
         self.register_buffer("counts", torch.zeros(len(CLASSES), nx, ny, dtype=torch.float64))
 
     def bin_index(self, sd0: torch.Tensor, sz0: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -63,13 +67,21 @@ class IP3D(nn.Module):
         flat = self.log_templates.flatten(1)  # (C, nx*ny)
         return nn.functional.embedding(ix * ny + iy, flat.t())  # (B, L, C)
 
-    def forward(self, tracks: torch.Tensor, valid: torch.Tensor, jets: torch.Tensor) -> dict[str, torch.Tensor]:
+    def forward(
+        self, tracks: torch.Tensor, valid: torch.Tensor, jets: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
         lp = self.track_log_prob(tracks)
-        lp = torch.where(valid.bool().unsqueeze(-1), lp, torch.zeros_like(lp))
+        lp = lp.masked_fill(~(valid.bool().unsqueeze(-1)), 0.0)
         return {"logits": lp.sum(dim=1).to(tracks.dtype)}
 
     @torch.no_grad()
-    def fill(self, tracks: torch.Tensor, valid: torch.Tensor, label: torch.Tensor, weight: torch.Tensor | None = None):
+    def fill(
+        self,
+        tracks: torch.Tensor,
+        valid: torch.Tensor,
+        label: torch.Tensor,
+        weight: torch.Tensor | None = None,
+    ):
         """Add a chunk of jets to the histogram counts."""
         x = torch.index_select(tracks, -1, self.idx)
         ix, iy = self.bin_index(x[..., 0], x[..., 1])
@@ -78,7 +90,11 @@ class IP3D(nn.Module):
         valid = valid.bool()
         lab = label.long().unsqueeze(1).expand_as(ix)
         ok = valid & (lab >= 0) & (lab < len(CLASSES))
-        w = torch.ones_like(ix, dtype=torch.float64) if weight is None else weight.double().unsqueeze(1).expand_as(ix)
+        w = (
+            torch.ones_like(ix, dtype=torch.float64)
+            if weight is None
+            else weight.double().unsqueeze(1).expand_as(ix)
+        )
         flat_idx = (lab * nbins + ix * ny + iy)[ok]
         self.counts.view(-1).index_add_(0, flat_idx, w[ok])
 
@@ -113,8 +129,18 @@ def fit_ip3d(spec: dict, h5_path_train: str | Path) -> IP3D:
         for key in ("tracks", "valid", "label"):
             if key not in f:
                 raise JettagError(f"{path}: dataset '{key}' missing (has {sorted(f)})")
-        names = [n.decode() if isinstance(n, bytes) else str(n) for n in f["tracks"].attrs.get("features", [])]
-        jet_names = [n.decode() if isinstance(n, bytes) else str(n) for n in f["jets"].attrs.get("features", [])] if "jets" in f else []
+        names = [
+            n.decode() if isinstance(n, bytes) else str(n)
+            for n in f["tracks"].attrs.get("features", [])
+        ]
+        jet_names = (
+            [
+                n.decode() if isinstance(n, bytes) else str(n)
+                for n in f["jets"].attrs.get("features", [])
+            ]
+            if "jets" in f
+            else []
+        )
         model = IP3D(arch, names, jet_names)
         if arch.weighted and "weight" not in f:
             raise JettagError(f"{path}: IP3D with weighted: true needs the 'weight' dataset")
@@ -124,7 +150,11 @@ def fit_ip3d(spec: dict, h5_path_train: str | Path) -> IP3D:
             tracks = torch.from_numpy(np.asarray(f["tracks"][start:stop], dtype=np.float32))
             valid = torch.from_numpy(np.asarray(f["valid"][start:stop], dtype=bool))
             label = torch.from_numpy(np.asarray(f["label"][start:stop], dtype=np.int64))
-            weight = torch.from_numpy(np.asarray(f["weight"][start:stop], dtype=np.float64)) if arch.weighted else None
+            weight = (
+                torch.from_numpy(np.asarray(f["weight"][start:stop], dtype=np.float64))
+                if arch.weighted
+                else None
+            )
             model.fill(tracks, valid, label, weight)
     model.finalize()
     model.eval()

@@ -37,15 +37,27 @@ class RNNTagger(NeuralTagger):
         super().__init__(arch, *args, **kwargs)
         cls = nn.LSTM if arch.cell == "lstm" else nn.GRU
         self.rnn = cls(
-            self.input_dim, arch.hidden, num_layers=arch.num_layers, batch_first=True,
+            self.input_dim,
+            arch.hidden,
+            num_layers=arch.num_layers,
+            batch_first=True,
             dropout=arch.dropout if arch.num_layers > 1 else 0.0,
         )
-        common = {"activation": arch.activation, "dropout": arch.dropout, "norm": arch.norm, "residual": arch.residual}
-        self.head = DenseBlock(arch.hidden, [*arch.head_layers, len(CLASSES)], final_activation=False, **common)
+        common = {
+            "activation": arch.activation,
+            "dropout": arch.dropout,
+            "norm": arch.norm,
+            "residual": arch.residual,
+        }
+        self.head = DenseBlock(
+            arch.hidden, [*arch.head_layers, len(CLASSES)], final_activation=False, **common
+        )
         self.padded_path = False
 
     def _last_hidden_packed(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        packed = pack_padded_sequence(x, lengths.clamp(min=1).cpu(), batch_first=True, enforce_sorted=False)
+        packed = pack_padded_sequence(
+            x, lengths.clamp(min=1).cpu(), batch_first=True, enforce_sorted=False
+        )
         _, h = self.rnn(packed)
         if isinstance(h, tuple):  # LSTM: (h_n, c_n)
             h = h[0]
@@ -56,7 +68,9 @@ class RNNTagger(NeuralTagger):
         idx = (lengths.clamp(min=1) - 1).view(-1, 1, 1).expand(-1, 1, out.shape[-1])
         return torch.gather(out, 1, idx).squeeze(1)
 
-    def forward(self, tracks: torch.Tensor, valid: torch.Tensor, jets: torch.Tensor) -> dict[str, torch.Tensor]:
+    def forward(
+        self, tracks: torch.Tensor, valid: torch.Tensor, jets: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
         valid = valid.bool()
         x = self.embed_inputs(tracks, valid, jets)
         x, valid = compact_valid_first(x, valid)
@@ -65,5 +79,5 @@ class RNNTagger(NeuralTagger):
             h = self._last_hidden_padded(x, lengths)
         else:
             h = self._last_hidden_packed(x, lengths)
-        h = torch.where((lengths > 0).unsqueeze(-1), h, torch.zeros_like(h))
+        h = h.masked_fill(~((lengths > 0).unsqueeze(-1)), 0.0)
         return {"logits": self.head(h)}

@@ -16,7 +16,9 @@ from typing import Any, ClassVar
 from jettag.errors import JettagError
 from jettag.features import DEFAULT_JET_INPUTS, DEFAULT_TRACK_INPUTS, resolve_track_features
 
-BASE_KEYS = frozenset({"type", "name", "fc", "track_features", "jet_features", "drop_features", "training"})
+BASE_KEYS = frozenset(
+    {"type", "name", "fc", "track_features", "jet_features", "drop_features", "training"}
+)
 
 
 def _tuple_int(v) -> tuple[int, ...]:
@@ -101,7 +103,9 @@ class ArchSpec(SpecBase):
         from jettag.models.blocks import ACTIVATIONS, NORMS
 
         if self.activation not in ACTIVATIONS:
-            raise JettagError(f"model '{name}': activation '{self.activation}' not in {sorted(ACTIVATIONS)}")
+            raise JettagError(
+                f"model '{name}': activation '{self.activation}' not in {sorted(ACTIVATIONS)}"
+            )
         if self.norm not in NORMS:
             raise JettagError(f"model '{name}': norm '{self.norm}' not in {list(NORMS)}")
         if not 0.0 <= self.dropout < 1.0:
@@ -109,7 +113,9 @@ class ArchSpec(SpecBase):
         for f in dataclasses.fields(self):
             v = getattr(self, f.name)
             if isinstance(v, tuple) and f.name.endswith("layers") and any(w < 1 for w in v):
-                raise JettagError(f"model '{name}': {f.name} widths must be positive, got {list(v)}")
+                raise JettagError(
+                    f"model '{name}': {f.name} widths must be positive, got {list(v)}"
+                )
 
 
 @dataclass(frozen=True)
@@ -167,20 +173,50 @@ class TransformerSpec(ArchSpec):
     aux_head: bool = True
     aux_layers: tuple[int, ...] = (32,)
     _converters: ClassVar[dict] = {
-        "init_layers": _tuple_int, "head_layers": _tuple_int, "aux_layers": _tuple_int,
+        "init_layers": _tuple_int,
+        "head_layers": _tuple_int,
+        "aux_layers": _tuple_int,
     }
 
     def validate(self, name: str) -> None:
         super().validate(name)
         if self.embed_dim % self.num_heads:
-            raise JettagError(f"model '{name}': embed_dim {self.embed_dim} must divide by num_heads {self.num_heads}")
+            raise JettagError(
+                f"model '{name}': embed_dim {self.embed_dim} must divide by num_heads {self.num_heads}"
+            )
         if self.embed_dim % self.pool_heads:
-            raise JettagError(f"model '{name}': embed_dim {self.embed_dim} must divide by pool_heads {self.pool_heads}")
+            raise JettagError(
+                f"model '{name}': embed_dim {self.embed_dim} must divide by pool_heads {self.pool_heads}"
+            )
         if self.num_layers < 0 or self.ff_dim < 1:
             raise JettagError(f"model '{name}': num_layers must be >= 0 and ff_dim >= 1")
 
 
-DEFAULT_SD0_EDGES = (-20, -10, -6, -4, -3, -2, -1.5, -1, -0.5, 0, 0.5, 1, 1.5, 2, 3, 4, 6, 8, 10, 15, 20, 30, 50)
+DEFAULT_SD0_EDGES = (
+    -20,
+    -10,
+    -6,
+    -4,
+    -3,
+    -2,
+    -1.5,
+    -1,
+    -0.5,
+    0,
+    0.5,
+    1,
+    1.5,
+    2,
+    3,
+    4,
+    6,
+    8,
+    10,
+    15,
+    20,
+    30,
+    50,
+)
 DEFAULT_SZ0_EDGES = (-30, -10, -5, -3, -2, -1, -0.5, 0, 0.5, 1, 2, 3, 5, 10, 30)
 
 
@@ -201,13 +237,18 @@ class IP3DSpec(SpecBase):
         for key in ("sd0_edges", "sz0_edges"):
             e = getattr(self, key)
             if len(e) < 2 or any(b <= a for a, b in zip(e, e[1:], strict=False)):
-                raise JettagError(f"model '{name}': {key} must be at least 2 strictly increasing numbers")
+                raise JettagError(
+                    f"model '{name}': {key} must be at least 2 strictly increasing numbers"
+                )
         if self.pseudocount < 0 or self.floor <= 0 or self.chunk_size < 1:
             raise JettagError(f"model '{name}': need pseudocount >= 0, floor > 0, chunk_size >= 1")
 
 
 SPECS: dict[str, type[SpecBase]] = {
-    "deepsets": DeepSetsSpec, "rnn": RNNSpec, "transformer": TransformerSpec, "ip3d": IP3DSpec,
+    "deepsets": DeepSetsSpec,
+    "rnn": RNNSpec,
+    "transformer": TransformerSpec,
+    "ip3d": IP3DSpec,
 }
 
 
@@ -244,7 +285,9 @@ def arch_from_spec(spec: dict) -> SpecBase:
 
 
 def track_inputs(spec: dict) -> tuple[str, ...]:
-    return resolve_track_features(spec.get("track_features", DEFAULT_TRACK_INPUTS), spec.get("drop_features", []))
+    return resolve_track_features(
+        spec.get("track_features", DEFAULT_TRACK_INPUTS), spec.get("drop_features", [])
+    )
 
 
 def jet_inputs(spec: dict) -> tuple[str, ...]:

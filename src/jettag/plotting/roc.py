@@ -50,19 +50,18 @@ def plot_roc(spec: dict, inputs: list[Path], output: Path) -> None:
             ax.plot(eff[finite], rej[finite], ls=ls, color=style.tagger_colour(i), lw=2)
     ax.set_yscale("log")
     ax.set_ylabel("Background rejection")
-    style.headroom_log(ax, 0.4)
-    tagger_handles = [
+    ax.set_ylim(bottom=1.0)
+    style.headroom_log(ax, 0.35)
+    handles = [
         Line2D([], [], color=style.tagger_colour(i), lw=2, label=f"{s.tagger} ($f_c$ = {s.fc:g})")
         for i, s in enumerate(scores)
     ]
-    bkg_handles = [Line2D([], [], color="grey", ls=ls, lw=2, label=text) for _, ls, text in BACKGROUNDS]
-    leg = ax.legend(handles=tagger_handles, loc="upper right", frameon=False)
-    ax.add_artist(leg)
-    ax.legend(handles=bkg_handles, loc="lower left", frameon=False)
+    handles += [Line2D([], [], color="grey", ls=ls, lw=2, label=text) for _, ls, text in BACKGROUNDS]
+    ax.legend(handles=handles, loc="upper right", frameon=False, fontsize=14)
     style.draw_label(ax, spec)
 
     ref_text = ref.tagger if ref.tagger == ref_name or ref_name is None else f"{ref.tagger} (first)"
-    for rax, (bkg, ls, text) in zip(ratio_axes, BACKGROUNDS, strict=True):
+    for rax, (bkg, ls, _) in zip(ratio_axes, BACKGROUNDS, strict=True):
         eff_r, rej_r, err_r = curves[ref.tagger][bkg]
         with np.errstate(invalid="ignore", divide="ignore"):
             rel = err_r / rej_r
@@ -76,15 +75,23 @@ def plot_roc(spec: dict, inputs: list[Path], output: Path) -> None:
             rax.plot(eff[finite], ratio[finite], ls=ls, color=style.tagger_colour(i), lw=2)
         rax.set_ylabel(f"{'light' if bkg == 'light' else '$c$'} rej.\n/ {ref_text}", fontsize=13)
         rax.axhline(1.0, color="grey", lw=0.8)
-        _ratio_limits(rax)
+        _ratio_limits(rax, [r for line in rax.get_lines() for r in line.get_ydata()])
     ratio_axes[-1].set_xlabel(r"$b$-jet efficiency")
     ratio_axes[-1].set_xlim(B_EFF_GRID[0], B_EFF_GRID[-1])
     fig.align_ylabels([ax, *ratio_axes])
     style.save_figure(fig, output, style.formats(spec))
 
 
-def _ratio_limits(ax) -> None:
-    lo, hi = ax.get_ylim()
-    lo, hi = max(lo, 0.0), min(hi, 10.0)
-    pad = 0.1 * (hi - lo) if hi > lo else 0.1
-    ax.set_ylim(max(0.0, lo - pad), hi + pad)
+def _ratio_limits(ax, values) -> None:
+    """Linear around 1 for modest ratios; log when taggers differ by more than a factor 4."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values) & (values > 0)]
+    if values.size == 0:
+        return
+    lo, hi = min(values.min(), 1.0), max(values.max(), 1.0)
+    if hi / lo > 4:
+        ax.set_yscale("log")
+        ax.set_ylim(lo / 1.5, hi * 1.5)
+    else:
+        pad = 0.1 * (hi - lo) if hi > lo else 0.1
+        ax.set_ylim(max(0.0, lo - pad), hi + pad)

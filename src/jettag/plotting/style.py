@@ -151,7 +151,7 @@ def save_figure(fig, output: Path, formats: Sequence[str] = DEFAULT_FORMATS) -> 
             if fmt not in SUPPORTED_FORMATS:
                 raise JettagError(f"{path}: unsupported plot format '{fmt}'; use one of {list(SUPPORTED_FORMATS)}")
             with atomic_path(path) as tmp:
-                fig.savefig(tmp, format=fmt, dpi=150 if fmt == "png" else None)
+                fig.savefig(tmp, format=fmt, dpi=150 if fmt == "png" else None, bbox_inches="tight")
             written.append(path)
     finally:
         with contextlib.suppress(Exception):

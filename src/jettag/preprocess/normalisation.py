@@ -14,6 +14,7 @@ import numpy as np
 from jettag.atomic import write_text_atomic
 
 STD_FLOOR = 1.0e-6
+BLOCK_ROWS = 16384
 
 
 class RunningMoments:
@@ -31,15 +32,17 @@ class RunningMoments:
         self.s2 = np.zeros(len(self.names))
 
     def add(self, block: np.ndarray) -> None:
-        block = np.asarray(block, dtype=np.float64).reshape(-1, len(self.names))
+        block = np.asarray(block).reshape(-1, len(self.names))
         if len(block) == 0:
             return
         if self.shift is None:
-            self.shift = block.mean(axis=0)
-        d = block - self.shift
+            self.shift = block.mean(axis=0, dtype=np.float64)
+        for lo in range(0, len(block), BLOCK_ROWS):  # float64 copies stay cache-sized
+            d = block[lo : lo + BLOCK_ROWS].astype(np.float64)
+            d -= self.shift
+            self.s1 += d.sum(axis=0)
+            self.s2 += np.einsum("ij,ij->j", d, d)
         self.n += len(block)
-        self.s1 += d.sum(axis=0)
-        self.s2 += np.einsum("ij,ij->j", d, d)
 
     def mean_std(self) -> tuple[np.ndarray, np.ndarray]:
         if self.n == 0:

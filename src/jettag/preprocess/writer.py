@@ -49,7 +49,7 @@ class SplitWriter:
         jet_features: list[str],
         max_tracks: int,
         attrs: dict,
-        compression: str | None = "lzf",
+        compression: str | None = "none",
         chunk_jets: int = CHUNK_JETS,
     ):
         self.path = Path(path)
@@ -73,32 +73,45 @@ class SplitWriter:
         self._pending_n = 0
 
     def append(self, arrays: dict[str, np.ndarray]) -> None:
+        """Append jets; whole HDF5 chunks are written straight from ``arrays`` (no copy), the
+        remainder (< one chunk) is buffered until the next call or ``close``."""
         n = len(arrays["label"])
         if n == 0:
             return
-        self._pending.append(arrays)
-        self._pending_n += n
-        if self._pending_n >= 4 * self.chunk_jets:
-            self._flush(final=False)
+        start = 0
+        if self._pending_n:  # complete the buffered partial chunk first
+            take = min(self.chunk_jets - self._pending_n, n)
+            self._pending.append({k: arrays[k][:take] for k in DATASETS})
+            self._pending_n += take
+            start = take
+            if self._pending_n < self.chunk_jets:
+                return
+            self._write({k: np.concatenate([p[k] for p in self._pending]) for k in DATASETS})
+            self._pending, self._pending_n = [], 0
+        n_full = ((n - start) // self.chunk_jets) * self.chunk_jets
+        if n_full:
+            self._write({k: arrays[k][start : start + n_full] for k in DATASETS})
+        rest = n - start - n_full
+        if rest:  # copy: the caller's arrays may be reused
+            self._pending = [{k: np.array(arrays[k][n - rest :]) for k in DATASETS}]
+            self._pending_n = rest
 
-    def _flush(self, final: bool) -> None:
-        if not self._pending:
-            return
-        joined = {k: np.concatenate([p[k] for p in self._pending]) for k in DATASETS}
-        total = self._pending_n
-        n_write = total if final else (total // self.chunk_jets) * self.chunk_jets
+    def _write(self, arrays: dict[str, np.ndarray]) -> None:
+        n = len(arrays["label"])
         for name, ds in self.datasets.items():
-            ds.resize(self.n + n_write, axis=0)
-            ds[self.n : self.n + n_write] = joined[name][:n_write]
-        self.n += n_write
-        rest = {k: v[n_write:] for k, v in joined.items()}
-        self._pending = [rest] if total > n_write else []
-        self._pending_n = total - n_write
+            ds.resize(self.n + n, axis=0)
+            ds[self.n : self.n + n] = arrays[name]
+        self.n += n
+
+    def _flush(self) -> None:
+        if self._pending:
+            self._write({k: np.concatenate([p[k] for p in self._pending]) for k in DATASETS})
+        self._pending, self._pending_n = [], 0
 
     def close(self) -> int:
         """Flush, record ``n_jets`` and close; returns the number of jets written."""
         if self.file:
-            self._flush(final=True)
+            self._flush()
             self.file.attrs["n_jets"] = self.n
             self.file.close()
             self.file = None

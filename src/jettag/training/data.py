@@ -128,7 +128,7 @@ class H5Batches:
 
     def __init__(self, path: Path, batch_size: int, *, shuffle: bool = True, seed: int = 0,
                  block_size: int = 32768, max_jets: int | None = None, rank: int = 0,
-                 world_size: int = 1, prefetch: int = 1, drop_last: bool = False):
+                 world_size: int = 1, prefetch: int = 1, drop_last: bool = False, shard: str = "slice"):
         self.path = Path(path)
         self.batch_size = int(batch_size)
         self.world_size = int(world_size)
@@ -138,7 +138,8 @@ class H5Batches:
                 f"training.batch_size ({batch_size}) must be divisible by the number of DDP processes "
                 f"({world_size}): the global batch is split evenly over the ranks"
             )
-        self.local_batch = self.batch_size // self.world_size
+        self.shard = shard  # "slice": a slice of every batch (training); "stride": every world_size-th batch
+        self.local_batch = self.batch_size // self.world_size if shard == "slice" else self.batch_size
         self.shuffle = shuffle
         self.seed = int(seed)
         self.prefetch = int(prefetch)
@@ -149,19 +150,26 @@ class H5Batches:
         # blocks hold whole global batches, so only the file's last block has a partial batch
         self.block = max(1, int(block_size) // self.batch_size) * self.batch_size
         # with DDP every rank needs a full slice of every batch: drop the partial last batch
-        self.drop_last = drop_last or self.world_size > 1
+        self.drop_last = drop_last or (self.world_size > 1 and shard == "slice")
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = int(epoch)
 
-    def __len__(self) -> int:
+    def _n_global(self) -> int:
         full, rest = divmod(self.n, self.batch_size)
         return full + (1 if rest and not self.drop_last else 0)
 
+    def __len__(self) -> int:
+        n = self._n_global()
+        if self.world_size > 1 and self.shard == "stride":
+            return len(range(self.rank, n, self.world_size))
+        return n
+
     @property
     def n_jets_per_epoch(self) -> int:
-        return len(self) * self.batch_size if self.drop_last else self.n
+        """Jets seen per epoch by all ranks together."""
+        return self._n_global() * self.batch_size if self.drop_last else self.n
 
     def _plan(self) -> list[tuple[int, int, np.ndarray | None]]:
         starts = np.arange(0, self.n, self.block)
@@ -175,25 +183,33 @@ class H5Batches:
             plan.append((int(s), stop, perm))
         return plan
 
-    def _batches_of_block(self, f: h5py.File, start: int, stop: int, perm) -> list[Batch]:
-        block = _read_block(f, start, stop)
-        if perm is not None:
-            block = {k: v[perm] for k, v in block.items()}
-        out = []
-        n = stop - start
-        for b0 in range(0, n, self.batch_size):
-            b1 = min(b0 + self.batch_size, n)
-            if b1 - b0 < self.batch_size and self.drop_last:
-                break
-            lo = b0 + self.rank * self.local_batch if self.world_size > 1 else b0
-            hi = lo + self.local_batch if self.world_size > 1 else b1
-            out.append(_to_batch(block, slice(lo, hi)))
-        return out
-
     def _generate(self) -> Iterator[Batch]:
+        count = 0  # global batch index
+        striding = self.world_size > 1 and self.shard == "stride"
+        slicing = self.world_size > 1 and self.shard == "slice"
         with h5py.File(self.path, "r") as f:
             for start, stop, perm in self._plan():
-                yield from self._batches_of_block(f, start, stop, perm)
+                n = stop - start
+                first = count
+                n_batches = len(range(0, n, self.batch_size))
+                if striding and not any((first + i) % self.world_size == self.rank for i in range(n_batches)):
+                    count += n_batches
+                    continue  # none of this block's batches is ours: skip the read
+                block = _read_block(f, start, stop)
+                if perm is not None:
+                    block = {k: v[perm] for k, v in block.items()}
+                for b0 in range(0, n, self.batch_size):
+                    b1 = min(b0 + self.batch_size, n)
+                    mine = not striding or count % self.world_size == self.rank
+                    count += 1
+                    if b1 - b0 < self.batch_size and self.drop_last:
+                        break
+                    if not mine:
+                        continue
+                    if slicing:
+                        lo = b0 + self.rank * self.local_batch
+                        b0, b1 = lo, lo + self.local_batch
+                    yield _to_batch(block, slice(b0, b1))
 
     def __iter__(self) -> Iterator[Batch]:
         if self.prefetch <= 0:

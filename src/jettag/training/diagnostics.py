@@ -82,9 +82,12 @@ def find_divergence(train_loss, batch_losses: Sequence = (), factor: float = 3.0
     flat = flat[np.isfinite(flat)]
     epoch_of = np.concatenate([np.full(len(b), e + 1) for e, b in enumerate(per_batch)]) if per_batch else None
     if len(flat) >= 10:
-        s = smooth(flat, max(5, len(flat) // 50))
+        # smooth over an epoch, so structure within epochs (unshuffled data) is not growth
+        window = len(per_batch[0]) if len(per_batch) >= 2 else len(flat) // 10
+        s = smooth(flat, max(5, window))
         imin = int(np.argmin(s))
-        if s[imin] > 0 and np.max(s[imin:]) > factor * s[imin]:
+        tail = s[-max(1, len(s) // 10):]
+        if s[imin] > 0 and np.min(tail) > factor * s[imin]:
             ibad = imin + int(np.argmax(s[imin:] > factor * s[imin]))
             finite_epochs = epoch_of[np.isfinite(np.concatenate(per_batch))]
             epoch = int(finite_epochs[ibad])
@@ -172,43 +175,49 @@ def find_not_falling(train_loss, batch_losses: Sequence = (), min_relative_drop:
     return None
 
 
-def periodicity(batch_losses: Sequence) -> tuple[float, int | None]:
-    """(F statistic, period in batches) of structure in per-batch losses that repeats every epoch.
+def periodicity(batch_losses: Sequence) -> tuple[float, float, int | None]:
+    """(r, threshold, period in batches) of structure in per-batch losses that repeats every epoch.
 
-    Each epoch's per-batch losses are detrended (linear fit); the mean profile over epochs is
-    compared with the scatter between epochs at the same batch index: F ~ 1 without structure.
+    Each epoch's per-batch losses are detrended (linear fit); ``r`` is the mean correlation of
+    consecutive epochs' residuals at the same batch index (about 0 for shuffled data, where the
+    batches of two epochs are unrelated). The first epoch is skipped when there are three or more
+    (it holds most of the learning). ``threshold`` is the value above which ``r`` is significant.
     """
     rows = [_arr(b) for b in batch_losses]
     rows = [r for r in rows if len(r) and np.all(np.isfinite(r))]
     if len(rows) >= 3:
-        rows = rows[1:]  # the first epoch holds most of the learning
+        rows = rows[1:]
     if len(rows) < 2:
-        return 0.0, None
+        return 0.0, 1.0, None
     m = min(len(r) for r in rows)
     if m < 8:
-        return 0.0, None
+        return 0.0, 1.0, None
     x = np.array([r[:m] for r in rows])
     idx = np.arange(m)
     for i in range(len(x)):
         x[i] -= np.polyval(np.polyfit(idx, x[i], 1), idx)
-    profile = x.mean(axis=0)
-    within = x.var(axis=0, ddof=1).mean() / len(x)
-    f_stat = float(profile.var(ddof=1) / within) if within > 0 else (np.inf if profile.var() > 0 else 0.0)
-    spectrum = np.abs(np.fft.rfft(profile))[1:]
+    corr = [np.corrcoef(x[i], x[i + 1])[0, 1] for i in range(len(x) - 1)
+            if x[i].std() > 0 and x[i + 1].std() > 0]
+    if not corr:
+        return 0.0, 1.0, None
+    r = float(np.mean(corr))
+    threshold = max(0.3, 3.5 / np.sqrt(m * len(corr)))  # ~3.5 sigma for unrelated epochs
+    spectrum = np.abs(np.fft.rfft(x.mean(axis=0)))[1:]
     period = int(round(m / (1 + int(np.argmax(spectrum))))) if len(spectrum) else None
-    return f_stat, period
+    return r, float(threshold), period
 
 
-def find_periodic(batch_losses: Sequence, threshold: float = 5.0) -> Finding | None:
-    f_stat, period = periodicity(batch_losses)
-    if f_stat > threshold:
+def find_periodic(batch_losses: Sequence) -> Finding | None:
+    r, threshold, period = periodicity(batch_losses)
+    if r > threshold:
         return Finding(
             "periodic", "warning",
-            f"The per-batch loss has the same structure in every epoch (repeating pattern, F = "
-            f"{f_stat:.3g} against ~1 for shuffled data; dominant period about {period} batches): the "
-            "training data is not shuffled (e.g. stored sorted by flavour or pT). Fix: set "
-            "training.shuffle: true, a smaller training.block_size, or shuffle in preprocessing.",
-            value=f_stat,
+            f"The per-batch loss repeats the same pattern in every epoch (correlation {r:.2f} between "
+            f"epochs at the same batch index, against ~0 for shuffled data; dominant period about "
+            f"{period} batches): the training data is not shuffled (e.g. stored sorted by flavour or "
+            "pT). Fix: set training.shuffle: true, a smaller training.block_size, or shuffle in "
+            "preprocessing.",
+            value=r,
         )
     return None
 

@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from jettag.atomic import atomic_path
 from jettag.config import config_hash
 
 #: Spec keys that change how fast a training runs, not what it computes.
@@ -77,27 +76,13 @@ def clean_state_dict(state_dict: dict) -> dict:
 
 
 def save_model_checkpoint(path: Path, model, spec, norm, feature_names, jet_feature_names,
-                          extra: dict | None = None) -> None:
-    """Write a model checkpoint atomically, through ``jettag.models.save_checkpoint`` when present."""
-    try:
-        from jettag.models import save_checkpoint
-    except ImportError:
-        save_checkpoint = _save_checkpoint_fallback
-    with atomic_path(path) as tmp:
-        save_checkpoint(tmp, model, spec, norm, list(feature_names), list(jet_feature_names), extra=extra)
+                          training_state: dict | None = None) -> None:
+    """Write a model checkpoint (atomic) with ``jettag.models.save_checkpoint``; the training
+    state, when given, goes to ``extra["training_state"]``."""
+    from jettag.models import save_checkpoint
 
-
-def _save_checkpoint_fallback(path, model, spec, norm, feature_names, jet_feature_names, extra=None):
-    """The documented checkpoint format, used until ``jettag.models`` provides its writer."""
-    ckpt = {
-        "spec_json": json.dumps(spec, sort_keys=True),
-        "norm_json": json.dumps(norm, sort_keys=True),
-        "feature_names_json": json.dumps(list(feature_names)),
-        "jet_feature_names_json": json.dumps(list(jet_feature_names)),
-        "state_dict": clean_state_dict(model.state_dict()),
-    }
-    ckpt.update(extra or {})
-    torch.save(ckpt, path)
+    extra = {"training_state": training_state} if training_state is not None else None
+    save_checkpoint(path, model, spec, norm, list(feature_names), list(jet_feature_names), extra=extra)
 
 
 def load_training_state(path: Path, expected_hash: str) -> dict | None:
@@ -109,7 +94,8 @@ def load_training_state(path: Path, expected_hash: str) -> dict | None:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception:  # noqa: BLE001 - a broken file means: start again
         return None
-    state = ckpt.get("training_state") if isinstance(ckpt, dict) else None
+    extra = ckpt.get("extra") if isinstance(ckpt, dict) else None
+    state = extra.get("training_state") if isinstance(extra, dict) else None
     if not state or state.get("train_hash") != expected_hash:
         return None
     return ckpt

@@ -1,0 +1,380 @@
+"""Preprocessing orchestration: ROOT chunks -> train/val/test HDF5, norm.json, summary.json.
+
+Pass 1 streams every input file chunk by chunk (memory bounded by ``chunk_size``): finite-value
+checks, selection, derived features, sd0 sort and padding, split by ``eventNumber % 10``, append
+to the split files; on the train split it also fills the reweighting histograms and the
+normalisation sums. Pass 2 streams the train file once more to write weights (``reweight``) or to
+draw the resampled train file (``resample``). All outputs are temporary until everything
+succeeded, then renamed together (``summary.json`` last).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import awkward as ak
+import h5py
+import numpy as np
+from tqdm import tqdm
+
+from jettag import __version__
+from jettag.config import config_hash, resolve
+from jettag.errors import JettagError
+from jettag.features import HIT_FIELDS, JET_FEATURES, TRACK_FEATURES
+from jettag.flavours import CLASS_INDEX, FLAVOURS, flavour_by_label
+from jettag.preprocess import derived, padding, reweighting, selection, splits
+from jettag.preprocess.normalisation import RunningMoments, norm_dict
+from jettag.preprocess.writer import DATASETS, OutputSet, SplitWriter
+
+JET_INPUTS = ("pt", "eta", "phi")
+TRACK_INPUTS = ("pt", "eta", "phi", "d0", "z0SinTheta", "sigma_d0", "sigma_z0SinTheta", *HIT_FIELDS)
+PASS2_CHUNK = 16384
+
+
+# ---------------------------------------------------------------------------------------------
+# reading
+
+
+def _read_file(path: str, input_spec: dict | None, step_size: int) -> Iterator[ak.Array]:
+    from jettag.io import read_jets
+
+    yield from read_jets([path], input_spec, step_size)
+
+
+# ---------------------------------------------------------------------------------------------
+# checks
+
+
+def _nonfinite_error(path: str, what: str, n_jets: int) -> JettagError:
+    return JettagError(
+        f"{path}: {what} has NaN or infinite values in {n_jets} jet(s); drop or fix those jets "
+        "(e.g. filter them in your ntuple or map the branch to a finite default) and rerun"
+    )
+
+
+def check_finite_inputs(jets: dict, tracks: dict, counts: np.ndarray, path: str) -> None:
+    """Raise a JettagError naming the file and branch when an input feature is not finite.
+
+    ``jets`` / ``tracks``: canonical name -> flat numpy array; ``counts``: tracks per jet.
+    """
+    for name, x in jets.items():
+        if x.dtype.kind == "f" and not np.isfinite(x).all():
+            raise _nonfinite_error(path, f"jet {name}", int(np.count_nonzero(~np.isfinite(x))))
+    for name, x in tracks.items():
+        if x.dtype.kind == "f" and not np.isfinite(x).all():
+            jet = np.repeat(np.arange(len(counts)), counts)
+            raise _nonfinite_error(path, f"track {name}", len(np.unique(jet[~np.isfinite(x)])))
+
+
+# ---------------------------------------------------------------------------------------------
+# one chunk
+
+
+def process_chunk(chunk: ak.Array, spec: dict, path: str = "<input>", table: np.ndarray | None = None) -> dict:
+    """Check, select, derive, split, sort and pad one canonical chunk.
+
+    Returns ``{"arrays": {dataset: array}, "bounds", "n_train_tracks", "kept", "jet_flow",
+    "track_flow", "n_unknown", "n_tracks"}``: ``arrays`` holds the HDF5 datasets (``weight`` = 1)
+    of every selected jet, grouped by split: split ``s`` is ``arrays[k][bounds[s]:bounds[s+1]]``
+    (order within a split as read). ``kept`` holds the valid track rows (jet by jet), the first
+    ``n_train_tracks`` of them from train jets. ``n_tracks``: selected tracks per jet before
+    truncation. ``table``: ``splits.residue_table`` (default: from ``spec["splits"]``).
+    """
+    if table is None:
+        table = splits.residue_table(spec["splits"])
+    L = spec["max_tracks"]
+    counts_all = ak.to_numpy(ak.num(chunk["tracks"], axis=1)).astype(np.int64)
+    flat_tracks = ak.flatten(chunk["tracks"], axis=1)
+    has_origin = "truthOrigin" in ak.fields(flat_tracks)
+    trk = {k: ak.to_numpy(flat_tracks[k]) for k in TRACK_INPUTS}
+    jet_in = {k: ak.to_numpy(chunk[k]) for k in JET_INPUTS}
+    check_finite_inputs(jet_in, trk, counts_all, path)
+
+    keep, jet_flow, n_unknown = selection.jet_mask(chunk, spec["jets"])
+    tkeep = np.repeat(keep, counts_all)
+    trk = {k: v[tkeep] for k, v in trk.items()}
+    origin = ak.to_numpy(flat_tracks["truthOrigin"])[tkeep] if has_origin else None
+    n = int(keep.sum())
+    counts = counts_all[keep]
+
+    tmask, track_flow = selection.track_mask(trk, spec["tracks"])
+    jet_of_track = np.repeat(np.arange(n), counts)[tmask]
+    counts = np.bincount(jet_of_track, minlength=n).astype(np.int64)
+    trk = {k: v[tmask] for k, v in trk.items()}
+    if origin is not None:
+        origin = origin[tmask]
+
+    for name in ("sigma_d0", "sigma_z0SinTheta"):
+        bad = trk[name] <= 0
+        if bad.any():
+            raise JettagError(
+                f"{path}: track {name} must be positive, found {int(bad.sum())} selected track(s) "
+                f"with {name} <= 0 in {len(np.unique(jet_of_track[bad]))} jet(s); drop or fix those "
+                "tracks (check the input mapping's units)"
+            )
+
+    jpt, jeta, jphi = (jet_in[k][keep].astype(np.float32) for k in ("pt", "eta", "phi"))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        feats = derived.track_features(
+            {k: v.astype(np.float32, copy=False) for k, v in trk.items()},
+            jpt[jet_of_track], jeta[jet_of_track], jphi[jet_of_track],
+        )
+        jfeats = derived.jet_features(jpt, jeta)
+    for name, x in feats.items():
+        bad = ~np.isfinite(x)
+        if bad.any():
+            raise _nonfinite_error(path, f"derived track feature {name}", len(np.unique(jet_of_track[bad])))
+
+    event = ak.to_numpy(chunk["eventNumber"])[keep].astype(np.int64)
+    split_index = splits.assign(event, table)
+    perm = np.argsort(split_index, kind="stable")
+    bounds = np.searchsorted(split_index[perm], np.arange(len(splits.SPLITS) + 1))
+    tracks, valid, track_origin, kept = padding.pad_tracks(
+        counts, list(feats.values()), feats["sd0"], L, origin, perm=perm
+    )
+    label = ak.to_numpy(chunk["label"])[keep].astype(np.int64)[perm]
+    arrays = {
+        "tracks": tracks,
+        "valid": valid,
+        "jets": np.stack([jfeats[k] for k in JET_FEATURES], axis=1).astype(np.float32)[perm],
+        "label": class_index(label),
+        "flavour": label.astype(np.int32),
+        "eventNumber": event[perm],
+        "weight": np.ones(n, dtype=np.float32),
+        "track_origin": track_origin,
+    }
+    n_train_tracks = int(np.minimum(counts[perm][: bounds[1]], L).sum())
+    return {"arrays": arrays, "bounds": bounds, "kept": kept, "n_train_tracks": n_train_tracks,
+            "jet_flow": jet_flow, "track_flow": track_flow, "n_unknown": n_unknown,
+            "n_tracks": counts[perm]}
+
+
+def class_index(label: np.ndarray) -> np.ndarray:
+    """int8 class index (0 b, 1 c, 2 light) of every HadronConeExclTruthLabelID; -1 otherwise."""
+    out = np.full(len(label), -1, dtype=np.int8)
+    for lab, index in CLASS_INDEX.items():
+        out[label == lab] = index
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# summary
+
+
+class _Summary:
+    def __init__(self, max_tracks: int):
+        self.max_tracks = max_tracks
+        self.jet_flow = selection.CutFlow(("all", *selection.JET_CUTS))
+        self.track_flow = selection.CutFlow(("all", *selection.TRACK_CUTS))
+        self.n_unknown = 0
+        self.per_split = {s: {} for s in splits.SPLITS}
+        self.n_tracks_hist = np.zeros(max_tracks + 2, dtype=np.int64)  # last bin: > max_tracks
+        self.n_tracks_sum = 0
+
+    def add(self, out: dict) -> None:
+        self.jet_flow.update(out["jet_flow"])
+        self.track_flow.update(out["track_flow"])
+        self.n_unknown += out["n_unknown"]
+        nt = out["n_tracks"]
+        self.n_tracks_sum += int(nt.sum())
+        self.n_tracks_hist += np.bincount(np.minimum(nt, self.max_tracks + 1),
+                                          minlength=self.max_tracks + 2)
+        split_index = np.repeat(np.arange(len(splits.SPLITS)), np.diff(out["bounds"]))
+        self.count(out["arrays"]["flavour"], split_index)
+
+    def count(self, flavour: np.ndarray, split_index: np.ndarray, reset: str | None = None) -> None:
+        if reset:
+            self.per_split[reset] = {}
+        for s, name in enumerate(splits.SPLITS):
+            labs, n = np.unique(flavour[split_index == s], return_counts=True)
+            for lab, k in zip(labs, n, strict=True):
+                fname = flavour_by_label(int(lab)).name
+                self.per_split[name][fname] = self.per_split[name].get(fname, 0) + int(k)
+
+    def n_jets(self) -> int:
+        return int(self.n_tracks_hist.sum())
+
+    def to_dict(self, **extra) -> dict:
+        n = self.n_jets()
+        return {
+            "jets_per_split": {s: sum(d.values()) for s, d in self.per_split.items()},
+            "jets_per_split_and_flavour": self.per_split,
+            "tracks_per_jet": {
+                "mean": self.n_tracks_sum / n if n else 0.0,
+                "histogram": self.n_tracks_hist[: self.max_tracks + 1].tolist(),
+                "n_jets_truncated": int(self.n_tracks_hist[self.max_tracks + 1]),
+                "max_tracks": self.max_tracks,
+                "note": "selected tracks per jet before truncation; histogram[k] = jets with k tracks",
+            },
+            "cutflow": {
+                "jets": self.jet_flow.to_dict(),
+                "jets_unknown_label": self.n_unknown,
+                "tracks": self.track_flow.to_dict(),
+            },
+            **extra,
+        }
+
+
+# ---------------------------------------------------------------------------------------------
+# pass 2
+
+
+def _iter_train(path: Path, names, step: int = PASS2_CHUNK):
+    with h5py.File(path, "r") as f:
+        n = f["label"].shape[0]
+        for start in range(0, n, step):
+            yield {k: f[k][start : start + step] for k in names}
+
+
+def _write_weights(path: Path, hists, maps) -> None:
+    with h5py.File(path, "r+") as f:
+        n = f["label"].shape[0]
+        pt_i, eta_i = list(JET_FEATURES).index("pt"), list(JET_FEATURES).index("abs_eta")
+        for start in range(0, n, PASS2_CHUNK):
+            jets = f["jets"][start : start + PASS2_CHUNK]
+            flav = f["flavour"][start : start + PASS2_CHUNK]
+            f["weight"][start : start + PASS2_CHUNK] = reweighting.lookup(
+                hists, maps, jets[:, pt_i], jets[:, eta_i], flav
+            )
+
+
+def _resample(src: Path, writer: SplitWriter, hists, maps, seed: int) -> np.ndarray:
+    resampler = reweighting.StreamingResampler(reweighting.totals(hists, maps), seed)
+    pt_i, eta_i = list(JET_FEATURES).index("pt"), list(JET_FEATURES).index("abs_eta")
+    flavours = []
+    for block in _iter_train(src, DATASETS):
+        w = reweighting.lookup(hists, maps, block["jets"][:, pt_i], block["jets"][:, eta_i], block["flavour"])
+        rep = resampler.counts(w, block["flavour"])
+        out = {k: np.repeat(v, rep, axis=0) for k, v in block.items()}
+        out["weight"] = np.ones(len(out["label"]), dtype=np.float32)
+        writer.append(out)
+        flavours.append(out["flavour"])
+    return np.concatenate(flavours) if flavours else np.zeros(0, dtype=np.int32)
+
+
+# ---------------------------------------------------------------------------------------------
+# entry point
+
+
+def run_preprocessing(
+    spec: dict,
+    input_spec: dict | None,
+    inputs: list[str],
+    output_dir: Path,
+    sample: str = "sample",
+    progress: bool | None = None,
+) -> None:
+    """Preprocess ``inputs`` (ROOT files) into ``output_dir/{train,val,test}.h5``, ``norm.json``
+    and ``summary.json``; see docs/architecture.md for the layouts."""
+    spec = resolve({"preprocess": spec or {}}, "preprocess spec")["preprocess"]
+    output_dir = Path(output_dir)
+    if not inputs:
+        raise JettagError("preprocess: no input files given; pass at least one ROOT file")
+    for path in inputs:
+        if not Path(path).is_file():
+            raise JettagError(f"preprocess: input file {path} does not exist")
+    table = splits.residue_table(spec["splits"])
+    rw = spec["reweight"]
+    for key in ("pt_bins", "abs_eta_bins"):
+        edges = np.asarray(rw[key], dtype=float)
+        if len(edges) < 2 or not np.all(np.diff(edges) > 0):
+            raise JettagError(f"preprocess.reweight.{key}: give at least two strictly increasing edges")
+
+    track_names, jet_names = list(TRACK_FEATURES), list(JET_FEATURES)
+    chash = config_hash(spec)
+    hists = reweighting.FlavourHistograms(rw["pt_bins"], rw["abs_eta_bins"])
+    track_moments, jet_moments = RunningMoments(track_names), RunningMoments(jet_names)
+    summary = _Summary(spec["max_tracks"])
+
+    def make_writer(path: Path, split: str) -> SplitWriter:
+        return SplitWriter(
+            path, track_features=track_names, jet_features=jet_names, max_tracks=spec["max_tracks"],
+            compression=spec["compression"],
+            attrs={"jettag_version": __version__, "config_hash": chash, "sample": sample, "split": split},
+        )
+
+    with OutputSet(output_dir) as out:
+        final = {s: out.tmp(f"{s}.h5") for s in splits.SPLITS}
+        first = dict(final)
+        if rw["mode"] == "resample":  # pass 1 writes the unresampled train split to a scratch file
+            first["train"] = output_dir / f".train.unresampled.{os.getpid()}.tmp"
+        try:
+            writers = {s: make_writer(first[s], s) for s in splits.SPLITS}
+            try:
+                for path in inputs:
+                    chunks = _read_file(str(path), input_spec, spec["chunk_size"])
+                    bar = tqdm(chunks, desc=f"preprocess {Path(path).name}", unit="chunk",
+                               disable=None if progress is None else not progress)
+                    for chunk in bar:
+                        res = process_chunk(chunk, spec, str(path), table)
+                        arrays, bounds = res["arrays"], res["bounds"]
+                        summary.add(res)
+                        for s, name in enumerate(splits.SPLITS):
+                            lo, hi = bounds[s], bounds[s + 1]
+                            if hi > lo:
+                                writers[name].append({k: v[lo:hi] for k, v in arrays.items()})
+                        n_train = bounds[1]
+                        if n_train:
+                            train_jets = arrays["jets"][:n_train]
+                            hists.add(train_jets[:, 0], train_jets[:, 2], arrays["flavour"][:n_train])
+                            track_moments.add(res["kept"][: res["n_train_tracks"]])
+                            jet_moments.add(train_jets)
+                n_written = {s: w.close() for s, w in writers.items()}
+            finally:
+                for w in writers.values():
+                    w.abort()
+
+            _check_not_empty(summary, spec, inputs)
+
+            maps = reweighting.weight_maps(hists)
+            if rw["mode"] == "reweight":
+                _write_weights(final["train"], hists, maps)
+            elif rw["mode"] == "resample":
+                writer = make_writer(final["train"], "train")
+                try:
+                    flav = _resample(first["train"], writer, hists, maps, rw["seed"])
+                    n_written["train"] = writer.close()
+                finally:
+                    writer.abort()
+                summary.count(flav, np.zeros(len(flav), dtype=np.int8), reset="train")
+        finally:
+            if first["train"] != final["train"]:
+                first["train"].unlink(missing_ok=True)
+
+        norm = norm_dict(track_moments, jet_moments)
+        out.tmp("norm.json").write_text(json.dumps(norm, indent=2) + "\n")
+        info = summary.to_dict(
+            sample=sample, inputs=[str(p) for p in inputs], jettag_version=__version__,
+            config_hash=chash, reweight_mode=rw["mode"],
+            reweight_maps={flavour_by_label(k).name: v.tolist() for k, v in maps.items()},
+            pt_bins=list(rw["pt_bins"]), abs_eta_bins=list(rw["abs_eta_bins"]),
+            n_jets_written=n_written,
+        )
+        out.tmp("summary.json").write_text(json.dumps(info, indent=2) + "\n")
+        out.commit()
+
+
+def _check_not_empty(summary: _Summary, spec: dict, inputs) -> None:
+    where = f"{len(inputs)} input file(s) ({', '.join(map(str, inputs[:3]))}{', ...' if len(inputs) > 3 else ''})"
+    flow = summary.jet_flow.to_dict()
+    if summary.n_jets() == 0:
+        raise JettagError(
+            f"preprocess: no jets passed the selection in {where}; jet cut flow {flow}; "
+            "loosen preprocess.jets or check the input mapping"
+        )
+    train = summary.per_split["train"]
+    for name in spec["jets"]["flavours"]:
+        if train.get(name, 0) == 0:
+            raise JettagError(
+                f"preprocess: no {FLAVOURS[name].name}-jets in the train split from {where} "
+                f"(train has {train}); add more events, or remove '{name}' from preprocess.jets.flavours"
+            )
+    for name in splits.SPLITS:
+        if not summary.per_split[name]:
+            raise JettagError(
+                f"preprocess: the {name} split is empty ({where}); add more events or change "
+                "preprocess.splits"
+            )

@@ -1,0 +1,99 @@
+"""K-fold cross-validation: the spread of every metric over K trainings on different data.
+
+The train and validation jets of the training sample are split into K folds by event
+(``(eventNumber // 10) % K``, see :func:`jettag.studies.datasets.fold_of`); fold ``i`` trains
+``{model}--fold{i}of{K}`` on the other K-1 folds and stops early on fold i. Every fold model is
+scored on the same test split, so the spread measures training-data and initialisation variance.
+
+Steps: ``split`` (one fold directory) and ``summary`` (mean and std of every metric, ROC curves).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from jettag.errors import JettagError
+from jettag.studies import common, datasets
+
+
+def fold_taggers(model: str, k: int) -> list[str]:
+    return [f"{model}--fold{i}of{k}" for i in range(1, k + 1)]
+
+
+def step_split(spec: dict, inputs, output: Path, data_dir=None) -> None:
+    datasets.make_fold(inputs, output, int(spec["index"]), int(spec["folds"]), int(spec.get("chunk_size", 20000)))
+
+
+METRICS = ("b_eff", "light_rej", "c_rej", "auc")
+
+
+def summarise(model: str, fold_metrics: list[list[common.Metrics]]) -> list[dict]:
+    """Rows ``model, wp, metric, fold1..K, mean, std`` from per-fold metrics (one list per fold)."""
+    rows = []
+    k = len(fold_metrics)
+    for w, m0 in enumerate(fold_metrics[0]):
+        for metric in METRICS:
+            if metric == "auc" and w > 0:
+                continue
+            values = np.array([float(getattr(fm[w], metric)) for fm in fold_metrics])
+            row = {"model": model, "wp": "all" if metric == "auc" else m0.wp, "metric": metric}
+            for i, v in enumerate(values, 1):
+                row[f"fold{i}"] = v
+            row["mean"] = float(np.mean(values))
+            row["std"] = float(np.std(values, ddof=1)) if k > 1 else math.nan
+            row["rel_std"] = row["std"] / row["mean"] if row["mean"] else math.nan
+            rows.append(row)
+    return rows
+
+
+def plot_names(spec: dict) -> list[str]:
+    return [f"roc_{m}" for m in spec["folds"]]
+
+
+def step_summary(spec: dict, inputs, output: Path, data_dir=None) -> None:
+    wps = spec.get("working_points") or [common.DEFAULT_WP]
+    scores = common.by_tagger(inputs, ".h5")
+    rows = []
+    k_max = 0
+    for model, taggers in spec["folds"].items():
+        missing = [t for t in taggers if t not in scores]
+        if missing:
+            raise JettagError(f"kfold summary: scores of {missing} not among the inputs")
+        loaded = [common.read_scores(scores[t]) for t in taggers]
+        rows += summarise(model, [common.scores_metrics(s, wps) for s in loaded])
+        k_max = max(k_max, len(taggers))
+        _plot(spec, model, loaded, output)
+    columns = ("model", "wp", "metric", *[f"fold{i}" for i in range(1, k_max + 1)], "mean", "std", "rel_std")
+    display = [
+        ("model", "model"), ("WP", lambda r: f"{r['wp']:g} %" if r["wp"] != "all" else "-"),
+        ("metric", "metric"),
+        *[(f"fold {i}", f"fold{i}") for i in range(1, k_max + 1)],
+        ("mean ± std", lambda r: f"{common.fmt(r['mean'])} ± {common.fmt(r['std'])}"),
+        ("rel. std", lambda r: common.fmt(100 * r["rel_std"], 2) + " %"),
+    ]
+    notes = [
+        "Each fold trains on K-1 folds of the train+val jets and validates on the remaining fold; "
+        "all folds are scored on the same test jets.",
+        "std is the sample standard deviation over folds (training-data and initialisation spread); "
+        "compare differences between taggers to it.",
+    ]
+    common.write_table(output, rows, columns, display, "K-fold cross-validation", notes)
+
+
+def _plot(spec, model, loaded, output):
+    from jettag.plotting.style import headroom_log, tagger_colour
+
+    fig, ax = common.new_figure()
+    for i, s in enumerate(loaded):
+        eff, rej = common.roc(s.discriminant(), s.flavour)
+        ax.plot(eff, rej, color=tagger_colour(i + 1), label=f"fold {i + 1}")
+    ax.set_yscale("log")
+    ax.set_xlim(0.5, 1.0)
+    ax.set_xlabel("$b$-jet efficiency")
+    ax.set_ylabel("light-flavour jet rejection")
+    headroom_log(ax)
+    ax.legend(loc="upper right")
+    common.finish(fig, ax, spec, output, f"roc_{model}", [f"{model}, {len(loaded)}-fold cross-validation"])

@@ -1,0 +1,108 @@
+"""Transfer between samples: tt̄ <-> Z', and fine-tuning vs training from scratch on a small Z' set.
+
+Runs per model (``source`` = the training sample, ``target`` = ``studies.transfer.target``):
+
+* ``{model}`` (or its seed variant): trained on the source;
+* ``{model}--{target}``: trained on the target sample;
+* ``{model}--finetune-{target}``: initialised from the source-trained model, trained on
+  ``n_small`` target jets at ``finetune_lr_factor`` times the learning rate;
+* ``{model}--scratch-{target}``: trained from scratch on the same ``n_small`` target jets.
+
+Every run is scored on the test splits of both samples; on the target sample the table also
+shows high-pT jets only (``pt > high_pt_min`` GeV). Performance vs jet pT of the main taggers is
+in the main plots (``results/plots/vs_pt``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from jettag.errors import JettagError
+from jettag.studies import common
+
+ROLES = ("source", "target", "finetune", "scratch")
+ROLE_TEXT = {"source": "trained on {source}", "target": "trained on {target}",
+             "finetune": "{source} model fine-tuned on small {target}", "scratch": "small {target} from scratch"}
+
+COLUMNS = ("model", "role", "tagger", "trained_on", "evaluated_on", "selection", "n_jets", "light_rej",
+           "light_rej_err", "c_rej", "c_rej_err", "auc")
+
+
+def summarise(model: str, role: str, tagger: str, trained_on: str, evaluated_on: str, selection: str,
+              m: common.Metrics, n_jets: int) -> dict:
+    return {"model": model, "role": role, "tagger": tagger, "trained_on": trained_on,
+            "evaluated_on": evaluated_on, "selection": selection, "n_jets": n_jets,
+            "light_rej": m.light_rej, "light_rej_err": m.light_rej_err, "c_rej": m.c_rej,
+            "c_rej_err": m.c_rej_err, "auc": m.auc}
+
+
+def plot_names(spec: dict) -> list[str]:
+    return [f"roc_{m}" for m in spec["runs"]]
+
+
+def step_summary(spec: dict, inputs, output: Path, data_dir=None) -> None:
+    wp = float(spec.get("wp", common.DEFAULT_WP))
+    source, target = spec["source"], spec["target"]
+    pt_min = float(spec.get("high_pt_min", 250.0))
+    files = common.scores_by_sample(inputs)
+    rows = []
+    for model, runs in spec["runs"].items():
+        curves = {}
+        for role in ROLES:
+            tagger = runs.get(role)
+            if tagger is None:
+                continue
+            trained_on = ROLE_TEXT[role].format(source=source, target=target)
+            for sample in (source, target):
+                if (sample, tagger) not in files:
+                    if role in ("finetune", "scratch") and sample == source:
+                        continue
+                    raise JettagError(f"transfer summary: scores of '{tagger}' on '{sample}' not among the inputs")
+                s = common.read_scores(files[(sample, tagger)])
+                selections = [("all", None)]
+                if sample == target:
+                    selections.append((f"pT > {pt_min:g} GeV", s.pt > pt_min))
+                for sel_name, mask in selections:
+                    n = int(len(s) if mask is None else np.count_nonzero(mask))
+                    if mask is not None and not np.any(s.flavour[mask] == 5):
+                        continue
+                    m = common.scores_metrics(s, [wp], mask)[0]
+                    rows.append(summarise(model, role, tagger, trained_on, sample, sel_name, m, n))
+                if sample == target:
+                    curves[role] = (s, s.pt > pt_min, trained_on)
+        _plot(spec, model, curves, pt_min, output)
+    display = [
+        ("model", "model"), ("training", "trained_on"), ("evaluated on", "evaluated_on"),
+        ("jets", "selection"), ("test jets", "n_jets"),
+        (f"light rej. ({wp:g} %)", lambda r: common.fmt_err(r["light_rej"], r["light_rej_err"])),
+        ("c rej.", lambda r: common.fmt_err(r["c_rej"], r["c_rej_err"])),
+        ("AUC", lambda r: f"{r['auc']:.4f}"),
+    ]
+    notes = [
+        f"Working point {wp:g} % defined on the b-jets of each evaluated selection.",
+        f"Fine-tuning and from-scratch runs use {spec.get('n_small', 2000)} {target} training jets.",
+        "Performance vs jet pT of the main taggers: results/plots/vs_pt (main report).",
+    ]
+    common.write_table(output, rows, COLUMNS, display, f"Transfer between {source} and {target}", notes)
+
+
+def _plot(spec, model, curves, pt_min, output):
+    from jettag.plotting.style import headroom_log, tagger_colour
+
+    fig, ax = common.new_figure()
+    for i, (_role, (s, mask, text)) in enumerate(curves.items()):
+        if not np.any(s.flavour[mask] == 5) or not np.any(s.flavour[mask] == 0):
+            continue
+        disc = s.discriminant()[mask]
+        eff, rej = common.roc(disc, s.flavour[mask])
+        ax.plot(eff, rej, color=tagger_colour(i), label=text)
+    ax.set_yscale("log")
+    ax.set_xlim(0.5, 1.0)
+    ax.set_xlabel("$b$-jet efficiency")
+    ax.set_ylabel("light-flavour jet rejection")
+    headroom_log(ax)
+    ax.legend(loc="upper right", fontsize=10)
+    spec = dict(spec, sample=spec["target"])
+    common.finish(fig, ax, spec, output, f"roc_{model}", [f"{model}, jet $p_T$ > {pt_min:g} GeV"])

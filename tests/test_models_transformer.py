@@ -1,0 +1,116 @@
+import pytest
+import torch
+from torch.nn import functional as F
+
+from jettag.features import JET_FEATURES, TRACK_FEATURES
+from jettag.flavours import TRACK_ORIGINS
+from jettag.models import build_model
+from jettag.models.transformer import TransformerTagger
+
+FEAT = list(TRACK_FEATURES)
+JETF = list(JET_FEATURES)
+NORM = {
+    "track": {n: {"mean": 0.1 * i, "std": 1.0 + 0.1 * i} for i, n in enumerate(FEAT)},
+    "jet": {n: {"mean": 0.5, "std": 2.0} for n in JETF},
+}
+SMALL = {
+    "type": "transformer",
+    "embed_dim": 16,
+    "init_layers": [16],
+    "num_layers": 2,
+    "num_heads": 2,
+    "ff_dim": 16,
+    "head_layers": [16],
+    "aux_layers": [8],
+}
+
+
+def batch(b=6, length=7, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    n = torch.tensor([0, 1, length, 3, 5, 2][:b])
+    valid = torch.arange(length)[None] < n[:, None]
+    tracks = torch.randn(b, length, len(FEAT), generator=g) * valid[..., None]
+    jets = torch.randn(b, len(JETF), generator=g)
+    return tracks, valid, jets
+
+
+def model(**kw):
+    torch.manual_seed(0)
+    return build_model({**SMALL, **kw}, NORM, FEAT, JETF)
+
+
+def test_outputs():
+    m = model()
+    assert isinstance(m, TransformerTagger)
+    assert m.jet_feature_names == ("log_pt", "abs_eta")
+    out = m(*batch())
+    assert out["logits"].shape == (6, 3)
+    assert out["track_logits"].shape == (6, 7, len(TRACK_ORIGINS))
+    assert "track_logits" not in model(aux_head=False)(*batch())
+
+
+@pytest.mark.parametrize("kw", [{}, {"pool_heads": 2, "activation": "gelu", "norm": "layernorm"}])
+def test_permutation_and_padding_invariance(kw):
+    m = model(**kw).eval()
+    tracks, valid, jets = batch()
+    ref = m(tracks, valid, jets)
+    perm = torch.tensor([4, 2, 0, 3, 1])
+    t2 = tracks.clone()
+    t2[4, :5] = tracks[4, perm]
+    out2 = m(t2, valid, jets)
+    assert torch.allclose(out2["logits"], ref["logits"], atol=1e-5)
+    assert torch.allclose(out2["track_logits"][4, :5], ref["track_logits"][4, perm], atol=1e-5)
+    t3 = torch.cat([tracks, torch.full((6, 5, len(FEAT)), float("nan"))], dim=1)
+    t3[:, :7][~valid] = -1e5
+    v3 = torch.cat([valid, torch.zeros(6, 5, dtype=torch.bool)], dim=1)
+    out3 = m(t3, v3, jets)
+    assert torch.allclose(out3["logits"], ref["logits"], atol=1e-5)
+    assert torch.allclose(out3["track_logits"][:, :7][valid], ref["track_logits"][valid], atol=1e-5)
+    assert torch.isfinite(out3["track_logits"]).all()
+
+
+@pytest.mark.parametrize("train", [True, False])
+def test_zero_track_jets_finite_everywhere(train):
+    m = model(norm="batchnorm").train(train)
+    tracks, valid, jets = batch()
+    for t, v in (
+        (tracks, valid),
+        (torch.zeros(3, 4, len(FEAT)), torch.zeros(3, 4, dtype=torch.bool)),
+    ):
+        t = t.clone().requires_grad_(True)
+        with torch.set_grad_enabled(True):
+            out = m(t, v, jets[: len(t)])
+            assert torch.isfinite(out["logits"]).all() and torch.isfinite(out["track_logits"]).all()
+            (out["logits"].sum() + out["track_logits"].sum()).backward()
+        assert torch.isfinite(t.grad).all()
+        assert all(torch.isfinite(p.grad).all() for p in m.parameters() if p.grad is not None)
+        m.zero_grad()
+    with torch.no_grad():  # the eval fast path of nn.TransformerEncoderLayer too
+        out = m.eval()(torch.zeros(3, 4, len(FEAT)), torch.zeros(3, 4, dtype=torch.bool), jets[:3])
+        assert torch.isfinite(out["logits"]).all()
+
+
+def test_gradients_reach_every_parameter_including_aux_head():
+    m = model(residual=True, norm="batchnorm", dropout=0.1, attn_dropout=0.1).train()
+    tracks, valid, jets = batch()
+    out = m(tracks, valid, jets)
+    origin = torch.randint(0, len(TRACK_ORIGINS), valid.shape).masked_fill(~valid, -1)
+    loss = F.cross_entropy(out["logits"], torch.tensor([0, 1, 2, 0, 1, 2]))
+    loss = loss + 0.5 * F.cross_entropy(
+        out["track_logits"].flatten(0, 1), origin.flatten(), ignore_index=-1
+    )
+    loss.backward()
+    for name, p in m.named_parameters():
+        assert p.grad is not None and torch.isfinite(p.grad).all(), name
+        assert p.grad.abs().sum() > 0, name
+
+
+def test_export_attention_equals_module_attention():
+    m = model().eval()
+    tracks, valid, jets = batch()
+    with torch.no_grad():
+        ref = m(tracks, valid, jets)
+        m.export_path = True
+        alt = m(tracks, valid, jets)
+    assert torch.allclose(ref["logits"], alt["logits"], atol=1e-5)
+    assert torch.allclose(ref["track_logits"][valid], alt["track_logits"][valid], atol=1e-5)

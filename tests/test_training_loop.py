@@ -1,0 +1,182 @@
+import csv
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from jettag.errors import JettagError
+from jettag.training.loop import EarlyStopping, l1_penalty, per_jet_loss, read_history, train
+from jettag.training.toydata import TinyTagger, tiny_factory, write_toy_dataset
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    return write_toy_dataset(tmp_path_factory.mktemp("toy"), n_train=300, n_val=200, max_tracks=8)
+
+
+def spec(**training):
+    base = {"epochs": 3, "batch_size": 30, "reference_batch_size": 30, "learning_rate": 1e-2,
+            "block_size": 90, "seed": 5, "early_stopping": {"enabled": False}}
+    return {"name": "tiny", "hidden": 8, "training": {**base, **training}}
+
+
+def weights(path):
+    return torch.load(path, weights_only=True)["state_dict"]
+
+
+def test_training_reduces_loss_and_writes_outputs(data, tmp_path):
+    h = train(spec(epochs=4), data, tmp_path, model_factory=tiny_factory, progress=False)
+    assert h["val_loss"][-1] < h["val_loss"][0] - 0.1
+    assert h["val_acc"][-1] > 0.7
+    for name in ("best.pt", "last.pt", "history.csv", "batch_losses.csv", "diagnostics.json", "diagnostics.txt"):
+        assert (tmp_path / name).is_file(), name
+    hist = read_history(tmp_path / "history.csv")
+    assert list(hist["epoch"]) == [1, 2, 3, 4]
+    for col in ("train_loss", "val_loss", "train_acc", "val_acc", "lr", "seconds", "jets_per_s"):
+        assert np.all(np.isfinite(hist[col])), col
+    with open(tmp_path / "batch_losses.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 4 * 10 and rows[-1]["epoch"] == "4" and rows[-1]["batch"] == "9"
+    diag = json.loads((tmp_path / "diagnostics.json").read_text())
+    assert diag["summary"]["best_epoch"] == int(np.argmin(h["val_loss"])) + 1
+    assert not any(f["kind"] in ("not_falling", "periodic", "nonfinite") for f in diag["findings"])
+    assert not [k for k in weights(tmp_path / "best.pt") if k.startswith(("_orig_mod.", "module."))]
+
+
+def test_cpu_rerun_is_bit_identical(data, tmp_path):
+    s = spec(epochs=2, schedule={"name": "onecycle"})
+    s["dropout"] = 0.2
+    train(s, data, tmp_path / "a", model_factory=tiny_factory, progress=False)
+    train(s, data, tmp_path / "b", model_factory=tiny_factory, progress=False)
+    wa, wb = weights(tmp_path / "a" / "last.pt"), weights(tmp_path / "b" / "last.pt")
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    s["training"]["seed"] = 6
+    train(s, data, tmp_path / "c", model_factory=tiny_factory, progress=False)
+    wc = weights(tmp_path / "c" / "last.pt")
+    assert not all(torch.equal(wa[k], wc[k]) for k in wa)
+
+
+def test_lr_scaling_in_history(data, tmp_path):
+    h = train(spec(epochs=1, learning_rate=1e-3, reference_batch_size=60, lr_scaling="linear"),
+              data, tmp_path / "lin", model_factory=tiny_factory, progress=False)
+    assert h["lr"][0] == pytest.approx(5e-4)
+    h = train(spec(epochs=1, learning_rate=1e-3, reference_batch_size=120, lr_scaling="sqrt"),
+              data, tmp_path / "sqrt", model_factory=tiny_factory, progress=False)
+    assert h["lr"][0] == pytest.approx(5e-4)
+
+
+def test_l1_reduces_weight_norm(data, tmp_path):
+    norms = {}
+    for l1 in (0.0, 0.05):
+        train(spec(epochs=2, l1=l1), data, tmp_path / str(l1), model_factory=tiny_factory,
+              progress=False)
+        w = weights(tmp_path / str(l1) / "last.pt")
+        norms[l1] = sum(v.abs().sum().item() for k, v in w.items() if k.endswith("weight") and v.ndim >= 2)
+    assert norms[0.05] < 0.7 * norms[0.0]
+
+
+def test_early_stopping_on_fabricated_curve():
+    es = EarlyStopping(patience=3, min_delta=0.01)
+    curve = [1.0, 0.9, 0.895, 0.95, 0.91, 0.92, 0.5]
+    for epoch, v in enumerate(curve, 1):
+        es.update(epoch, v)
+        if es.should_stop:
+            break
+    assert es.best_epoch == 2 and es.stopped_epoch == 5
+    off = EarlyStopping(patience=1, enabled=False)
+    off.update(1, 1.0)
+    off.update(2, 2.0)
+    assert not off.should_stop and off.best_epoch == 1
+
+
+def test_early_stopping_ends_training(data, tmp_path):
+    # a huge learning rate makes validation stop improving early
+    h = train(spec(epochs=10, learning_rate=2.0, early_stopping={"enabled": True, "patience": 1}),
+              data, tmp_path, model_factory=tiny_factory, progress=False)
+    assert len(h["epoch"]) < 10
+    summary = json.loads((tmp_path / "diagnostics.json").read_text())["summary"]
+    assert summary["stopped_early_at"] == len(h["epoch"])
+
+
+def test_missing_inputs(tmp_path):
+    with pytest.raises(JettagError, match=r"val\.h5.*preprocess"):
+        write_toy_dataset(tmp_path, 10, 10)
+        (tmp_path / "val.h5").unlink()
+        train(spec(), tmp_path, tmp_path / "out", model_factory=tiny_factory)
+
+
+class NanAfter(TinyTagger):
+    """Outputs NaN from the ``n``-th training forward on."""
+
+    def __init__(self, n, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.n, self.calls = n, 0
+
+    def forward(self, tracks, valid, jets):
+        out = super().forward(tracks, valid, jets)
+        if self.training:
+            self.calls += 1
+            if self.calls > self.n:
+                out["logits"] = out["logits"] * float("nan")
+        return out
+
+
+def test_nan_stops_training_and_keeps_last_good_checkpoint(data, tmp_path):
+    factory = lambda s, n, f, j: NanAfter(13, n, f, j, hidden=8)  # noqa: E731
+    h = train(spec(epochs=3), data, tmp_path, model_factory=factory, progress=False)
+    assert h["epoch"] == [1]
+    last = torch.load(tmp_path / "last.pt", weights_only=True)
+    assert last["extra"]["training_state"]["epoch"] == 1
+    assert all(torch.isfinite(v).all() for v in last["state_dict"].values() if v.is_floating_point())
+    findings = json.loads((tmp_path / "diagnostics.json").read_text())["findings"]
+    nan = next(f for f in findings if f["kind"] == "nonfinite")
+    assert (nan["epoch"], nan["batch"]) == (2, 3)
+    factory = lambda s, n, f, j: NanAfter(3, n, f, j, hidden=8)  # noqa: E731
+    with pytest.raises(JettagError, match="epoch 1, batch 3"):
+        train(spec(epochs=2), data, tmp_path / "first", model_factory=factory, progress=False)
+
+
+def test_zero_learning_rate_is_caught(data, tmp_path):
+    train(spec(epochs=3, learning_rate=0.0), data, tmp_path, model_factory=tiny_factory, progress=False)
+    kinds = {f["kind"] for f in json.loads((tmp_path / "diagnostics.json").read_text())["findings"]}
+    assert "not_falling" in kinds
+
+
+def test_unshuffled_sorted_data_is_caught(tmp_path):
+    data = write_toy_dataset(tmp_path / "sorted", n_train=600, n_val=100, max_tracks=6, sort_by_label=True)
+    train(spec(epochs=4, shuffle=False, learning_rate=1e-2), data, tmp_path / "out", model_factory=tiny_factory,
+          progress=False)
+    kinds = {f["kind"] for f in json.loads((tmp_path / "out" / "diagnostics.json").read_text())["findings"]}
+    assert "periodic" in kinds
+
+
+def test_aux_loss_and_empty_jets():
+    from jettag.features import JET_FEATURES, TRACK_FEATURES
+    from jettag.training.data import Batch
+
+    norm = {"track": {k: {"mean": 0.0, "std": 1.0} for k in TRACK_FEATURES},
+            "jet": {k: {"mean": 0.0, "std": 1.0} for k in JET_FEATURES}}
+    m = TinyTagger(norm, TRACK_FEATURES, JET_FEATURES, hidden=4, aux=True)
+    valid = torch.tensor([[True, False], [False, False]])
+    b = Batch(torch.randn(2, 2, len(TRACK_FEATURES)), valid, torch.randn(2, len(JET_FEATURES)),
+              torch.tensor([0, 2]), torch.tensor([1.0, 2.0]), torch.tensor([[1, -1], [-1, -1]]))
+    out = m(b.tracks, b.valid, b.jets)
+    with_aux, without = per_jet_loss(out, b, 0.5), per_jet_loss(out, b, 0.0)
+    assert torch.isfinite(with_aux).all()
+    assert with_aux[0] > without[0] and with_aux[1] == without[1]
+    assert l1_penalty(m) > 0
+
+
+def test_real_deepsets_and_ip3d(data, tmp_path):
+    s = {"name": "dips", "type": "deepsets", "training": spec(epochs=1)["training"]}
+    h = train(s, data, tmp_path / "dips", progress=False)
+    from jettag.models import load_checkpoint
+
+    model, info = load_checkpoint(tmp_path / "dips" / "best.pt")
+    assert info["spec"]["name"] == "dips" and np.isfinite(h["val_loss"][0])
+    h = train({"name": "ip3d", "type": "ip3d"}, data, tmp_path / "ip3d")
+    assert h["val_acc"][0] > 0.5
+    for name in ("best.pt", "last.pt", "history.csv", "diagnostics.json"):
+        assert (tmp_path / "ip3d" / name).is_file()
+    load_checkpoint(tmp_path / "ip3d" / "last.pt")
