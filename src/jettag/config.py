@@ -9,6 +9,7 @@ Config is data: nothing in it is ever evaluated as code.
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 from importlib import resources
@@ -23,9 +24,14 @@ from jettag.errors import JettagError
 SCHEMA_NAME = "config.schema.yaml"
 
 
+@functools.cache
+def _schema() -> dict:
+    return yaml.safe_load(resources.files("jettag.schema").joinpath(SCHEMA_NAME).read_text())
+
+
 def schema() -> dict:
-    text = resources.files("jettag.schema").joinpath(SCHEMA_NAME).read_text()
-    return yaml.safe_load(text)
+    """The config schema (a fresh copy each call; the file is parsed once)."""
+    return copy.deepcopy(_schema())
 
 
 def _with_defaults(cls):
@@ -56,7 +62,7 @@ def resolve(config: dict[str, Any], source: str = "config") -> dict[str, Any]:
     if not isinstance(config, dict):
         raise JettagError(f"{source}: the configuration must be a mapping of keys, got {type(config).__name__}")
     cfg = copy.deepcopy(config)
-    validator = _Validator(schema())
+    validator = _Validator(_schema())
     errors = sorted(validator.iter_errors(cfg), key=lambda e: list(e.absolute_path))
     if errors:
         e = errors[0]
