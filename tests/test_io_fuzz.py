@@ -32,18 +32,21 @@ def jetwise_inputs(draw):
         "jet_eta": floats(n),
         "jet_phi": floats(n),
         "HadronConeExclTruthLabelID": np.asarray(
-            draw(st.lists(st.sampled_from([0, 4, 5, 15, -7]), min_size=n, max_size=n)), dtype=np.int32
+            draw(st.lists(st.sampled_from([0, 4, 5, 15, -7]), min_size=n, max_size=n)),
+            dtype=np.int32,
         ),
         "eventNumber": np.arange(n, dtype=np.int64),
     }
     trk = {k: floats(total) for k in TRACK_FLOATS}
     for h in HIT_FIELDS:
-        trk[h] = np.asarray(draw(st.lists(st.integers(-1, 30), min_size=total, max_size=total)),
-                            dtype=np.int32)
+        trk[h] = np.asarray(
+            draw(st.lists(st.integers(-1, 30), min_size=total, max_size=total)), dtype=np.int32
+        )
     if draw(st.booleans()):
         trk["truthOrigin"] = np.zeros(total, dtype=np.int32)
-    branches["track"] = ak.zip({k: ak.unflatten(v, np.asarray(counts, dtype=np.int64))
-                                for k, v in trk.items()})
+    branches["track"] = ak.zip(
+        {k: ak.unflatten(v, np.asarray(counts, dtype=np.int64)) for k, v in trk.items()}
+    )
     # damage: drop a branch, or make a jet branch jagged
     damage = draw(st.sampled_from(["none", "none", "drop", "jagged_jet", "float_label"]))
     if damage == "drop":

@@ -16,7 +16,9 @@ NANO = Path(__file__).parents[2] / "shared" / "realdata" / "nano106X_on_mini106X
 
 def proposal(text: str) -> dict:
     body = text.split("# proposed mapping", 1)[1].split("\n", 1)[1]
-    return yaml.safe_load("\n".join(line for line in body.splitlines() if not line.startswith("#")))["input"]
+    return yaml.safe_load(
+        "\n".join(line for line in body.splitlines() if not line.startswith("#"))
+    )["input"]
 
 
 def test_jetwise_toy_proposal_is_the_default(tmp_path, capsys):

@@ -33,8 +33,12 @@ def test_overrides_single_names_and_record_explicit():
 
 
 def test_schema_resolved_input_keeps_layout_tree_default():
-    cfg = config.resolve({"samples": {"s": {"files": ["x.root"], "input": {"layout": "eventwise_indexed"}}},
-                          "train_sample": "s"})
+    cfg = config.resolve(
+        {
+            "samples": {"s": {"files": ["x.root"], "input": {"layout": "eventwise_indexed"}}},
+            "train_sample": "s",
+        }
+    )
     m = resolve_input(cfg["samples"]["s"]["input"])
     assert m["tree"] == "Events" and m["link"] == {"index": "JetPFCands_jetIdx"}
 

@@ -43,7 +43,9 @@ def test_sigma_and_significance_derivations():
     np.testing.assert_allclose(ak.flatten(sig), [10.0, -5.0])
     back = ops.evaluate({"abs": {"divide": ["d0", "sig"]}}, {**ARR, "sig": sig})
     np.testing.assert_allclose(ak.flatten(back), [0.001, 0.004])
-    np.testing.assert_allclose(ak.flatten(ev({"sqrt": {"multiply": ["err", "err"]}})), [0.001, 0.004])
+    np.testing.assert_allclose(
+        ak.flatten(ev({"sqrt": {"multiply": ["err", "err"]}})), [0.001, 0.004]
+    )
 
 
 def test_misc_operations():

@@ -72,7 +72,9 @@ def test_truth_origin_optional(tmp_path):
     jets = read_all([path])
     assert ak.all(ak.flatten(jets.tracks.truthOrigin) == -1)
     # but an explicitly mapped branch must exist
-    with pytest.raises(JettagError, match=r"no branch 'track_truthOrigin'.*input\.tracks\.truthOrigin"):
+    with pytest.raises(
+        JettagError, match=r"no branch 'track_truthOrigin'.*input\.tracks\.truthOrigin"
+    ):
         read_all([path], {"tracks": {"truthOrigin": "track_truthOrigin"}})
 
 
@@ -243,14 +245,17 @@ def test_atlas_analysis_ntuple_doubly_jagged():
     jets = read_all([ATLAS], _atlas_spec(), step_size=30)
     check_canonical(jets)
     tree = uproot.open(ATLAS)["AnalysisMiniTree"]
-    raw = tree.arrays(["offline_akt4_pf_NOSYS_pt", "offline_akt4_pf_NOSYS_SumPtTrkPt500",
-                       "eventNumber"])
+    raw = tree.arrays(
+        ["offline_akt4_pf_NOSYS_pt", "offline_akt4_pf_NOSYS_SumPtTrkPt500", "eventNumber"]
+    )
     assert len(jets) == ak.sum(ak.num(raw.offline_akt4_pf_NOSYS_pt)) == 768
     flat = ak.flatten(raw.offline_akt4_pf_NOSYS_SumPtTrkPt500, axis=1)
     assert ak.all(ak.num(jets.tracks) == ak.num(flat))
     assert ak.all(jets.tracks.pt == ak.values_astype(flat, np.float32))
     np.testing.assert_allclose(
-        ak.to_numpy(jets.pt), ak.to_numpy(ak.flatten(raw.offline_akt4_pf_NOSYS_pt)) / 1000, rtol=1e-6
+        ak.to_numpy(jets.pt),
+        ak.to_numpy(ak.flatten(raw.offline_akt4_pf_NOSYS_pt)) / 1000,
+        rtol=1e-6,
     )
     assert set(np.unique(ak.to_numpy(jets.eventNumber))) <= set(ak.to_numpy(raw.eventNumber))
     # int32 doubly-jagged branch as a hit count
@@ -264,13 +269,16 @@ def test_atlas_analysis_ntuple_doubly_jagged():
 def test_atlas_wrong_depth_is_clear():
     spec = _atlas_spec()
     spec["jets"]["eta"] = "offline_akt4_pf_NOSYS_SumPtTrkPt500"
-    with pytest.raises(JettagError, match=r"uproot-issue-816\.root.*nested 2 deep.*input\.jets\.eta"):
+    with pytest.raises(
+        JettagError, match=r"uproot-issue-816\.root.*nested 2 deep.*input\.jets\.eta"
+    ):
         read_all([ATLAS], spec)
 
 
 @pytest.mark.realdata
-@pytest.mark.parametrize(("path", "tree", "branch"), [(ISSUE519, "testtree", "testbranch"),
-                                                      (VVDOUBLE, "t", "x")])
+@pytest.mark.parametrize(
+    ("path", "tree", "branch"), [(ISSUE519, "testtree", "testbranch"), (VVDOUBLE, "t", "x")]
+)
 def test_minimal_vector_vector_files(path, tree, branch):
     if not path.is_file():
         pytest.skip(f"real data file {path} is absent (../shared/realdata not here)")
@@ -281,11 +289,28 @@ def test_minimal_vector_vector_files(path, tree, branch):
         "layout": "eventwise_nested",
         "tree": tree,
         # no jet-level branch: the jet kinematics are the number of tracks, tracks the values
-        "jets": {"pt": {"constant": 50}, "eta": {"constant": 0}, "phi": {"constant": 0},
-                 "label": {"constant": 0}},
-        "tracks": {**{k: branch for k in ("pt", "eta", "phi", "charge", "d0", "z0SinTheta",
-                                          "sigma_d0", "sigma_z0SinTheta")},
-                   **{h: {"constant": 0} for h in HIT_FIELDS}},
+        "jets": {
+            "pt": {"constant": 50},
+            "eta": {"constant": 0},
+            "phi": {"constant": 0},
+            "label": {"constant": 0},
+        },
+        "tracks": {
+            **{
+                k: branch
+                for k in (
+                    "pt",
+                    "eta",
+                    "phi",
+                    "charge",
+                    "d0",
+                    "z0SinTheta",
+                    "sigma_d0",
+                    "sigma_z0SinTheta",
+                )
+            },
+            **{h: {"constant": 0} for h in HIT_FIELDS},
+        },
     }
     jets = read_all([path], spec)
     check_canonical(jets)
@@ -293,8 +318,9 @@ def test_minimal_vector_vector_files(path, tree, branch):
     assert len(jets) == len(flat)
     assert ak.all(ak.num(jets.tracks) == ak.num(flat))
     assert ak.all(jets.tracks.d0 == ak.values_astype(flat, np.float32))
-    np.testing.assert_array_equal(ak.to_numpy(jets.eventNumber),
-                                  np.repeat(np.arange(len(raw)), ak.to_numpy(ak.num(raw))))
+    np.testing.assert_array_equal(
+        ak.to_numpy(jets.eventNumber), np.repeat(np.arange(len(raw)), ak.to_numpy(ak.num(raw)))
+    )
 
 
 # ---------------------------------------------------------------- event-wise index-linked
@@ -338,7 +364,10 @@ def test_indexed_out_of_range_index_dropped(tmp_path):
 def test_indexed_needs_link(tmp_path):
     write_root_atomic(tmp_path / "nano.root", "Events", toy.indexed_branches(4))
     with pytest.raises(JettagError, match=r"no branch 'PF_jetIdx'.*input\.link\.index"):
-        read_all([tmp_path / "nano.root"], {"layout": "eventwise_indexed", "link": {"index": "PF_jetIdx"}})
+        read_all(
+            [tmp_path / "nano.root"],
+            {"layout": "eventwise_indexed", "link": {"index": "PF_jetIdx"}},
+        )
     with pytest.raises(JettagError, match="needs link"):
         read_all([tmp_path / "nano.root"], {"layout": "eventwise_indexed", "link": {"idx": "x"}})
 

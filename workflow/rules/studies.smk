@@ -1,1 +1,229 @@
-# Studies: see docs/studies.md
+# Studies: see docs/studies.md. Each study is a named target (`snakemake --cores 2 ensembles`)
+# whose fan-out jobs are mostly the ordinary `train` and `evaluate` rules applied to tagger
+# variants (`dips--seed2`, `dips--no-hits`, ...; jettag.studies.variants); the rules below add the
+# study-specific steps and one summary per study (table + plots in the report).
+from jettag.studies import STUDIES
+from jettag.studies import plan as study_plan
+
+
+def _study_plan(func, *args):
+    try:
+        return func(config, *args)
+    except JettagError as error:
+        sys.exit(f"jettag: {error}")
+
+
+ENABLED_STUDIES = _study_plan(study_plan.enabled)
+EXTRA_SCORES.extend(_study_plan(study_plan.extra_scores))
+for _s in ENABLED_STUDIES:
+    STUDY_TARGETS.extend(_study_plan(study_plan.targets, _s))
+
+
+def study_spec(study, **extra):
+    return as_json(_study_plan(study_plan.step_spec, study) | extra)
+
+
+ruleorder: study_ensemble_combine > evaluate
+
+
+rule study_ensemble_combine:
+    """Average the members' probabilities into the scores of {model}_ensemble / _snapshot."""
+    input:
+        lambda w: _study_plan(study_plan.combine_inputs, w.sample, w.model, w.kind),
+    output:
+        f"{R}/scores/{{sample}}/{{model}}_{{kind}}.h5",
+    log:
+        "logs/studies/combine_{sample}_{model}_{kind}.log",
+    wildcard_constraints:
+        kind="ensemble|snapshot",
+        model=r"[A-Za-z0-9_]+",
+    conda:
+        "../envs/jettag.yaml"
+    params:
+        spec=lambda w: as_json({"tagger": f"{w.model}_{w.kind}"}),
+    shell:
+        "jettag study ensembles combine --spec {params.spec:q} --inputs {input:q} "
+        "--output {output:q} 2> {log:q}"
+
+
+rule study_saliency_compute:
+    """Gradient and integrated-gradients maps of D_b for one tagger (batched)."""
+    input:
+        checkpoint=f"{R}/models/{{tagger}}/best.pt",
+        data=f"{R}/data/{TRAIN_SAMPLE}/test.h5",
+    output:
+        f"{R}/studies/saliency/maps_{{tagger}}.h5",
+    log:
+        "logs/studies/saliency_{tagger}.log",
+    conda:
+        "../envs/jettag.yaml"
+    threads: res("default", "threads")
+    resources:
+        mem_mb=res("default", "mem_mb"),
+        runtime=res("default", "runtime"),
+    params:
+        spec=lambda w: study_spec("saliency"),
+    shell:
+        "OMP_NUM_THREADS={threads} jettag study saliency compute --spec {params.spec:q} "
+        "--inputs {input.checkpoint:q} {input.data:q} --output {output:q} 2> {log:q}"
+
+
+rule study_ablation_permutation:
+    """Permutation importance of a trained tagger (no retraining)."""
+    input:
+        checkpoint=f"{R}/models/{{tagger}}/best.pt",
+        data=f"{R}/data/{TRAIN_SAMPLE}/test.h5",
+    output:
+        csv=f"{R}/studies/ablation/permutation_{{tagger}}.csv",
+        md=f"{R}/studies/ablation/permutation_{{tagger}}.md",
+        html=f"{R}/studies/ablation/permutation_{{tagger}}.html",
+    log:
+        "logs/studies/permutation_{tagger}.log",
+    conda:
+        "../envs/jettag.yaml"
+    threads: res("default", "threads")
+    resources:
+        mem_mb=res("default", "mem_mb"),
+        runtime=res("default", "runtime"),
+    params:
+        spec=lambda w: study_spec("ablation"),
+    shell:
+        "OMP_NUM_THREADS={threads} jettag study ablation permutation --spec {params.spec:q} "
+        "--inputs {input.checkpoint:q} {input.data:q} --output {output.csv:q} 2> {log:q}"
+
+
+rule study_kfold_split:
+    """Fold I of K: train+val jets split by event; val = fold I, train = the other folds."""
+    input:
+        train=f"{R}/data/{TRAIN_SAMPLE}/train.h5",
+        val=f"{R}/data/{TRAIN_SAMPLE}/val.h5",
+        norm=f"{R}/data/{TRAIN_SAMPLE}/norm.json",
+    output:
+        train=f"{R}/studies/kfold/data/fold{{index}}of{{folds}}/train.h5",
+        val=f"{R}/studies/kfold/data/fold{{index}}of{{folds}}/val.h5",
+        norm=f"{R}/studies/kfold/data/fold{{index}}of{{folds}}/norm.json",
+    log:
+        "logs/studies/kfold_split_{index}of{folds}.log",
+    wildcard_constraints:
+        index=r"\d+",
+        folds=r"\d+",
+    conda:
+        "../envs/jettag.yaml"
+    params:
+        spec=lambda w: as_json(
+            {
+                "index": int(w.index),
+                "folds": int(w.folds),
+                "chunk_size": config["studies"]["kfold"]["chunk_size"],
+            }
+        ),
+    shell:
+        "jettag study kfold split --spec {params.spec:q} --inputs {input.train:q} "
+        "{input.val:q} {input.norm:q} --output {output.train:q} 2> {log:q}"
+
+
+rule study_subset:
+    """A nested, event-wise fraction of the training jets (learning curves)."""
+    input:
+        train=f"{R}/data/{TRAIN_SAMPLE}/train.h5",
+        val=f"{R}/data/{TRAIN_SAMPLE}/val.h5",
+        norm=f"{R}/data/{TRAIN_SAMPLE}/norm.json",
+    output:
+        train=f"{R}/studies/bias_variance/data/frac{{fraction}}/train.h5",
+        val=f"{R}/studies/bias_variance/data/frac{{fraction}}/val.h5",
+        norm=f"{R}/studies/bias_variance/data/frac{{fraction}}/norm.json",
+    log:
+        "logs/studies/subset_frac{fraction}.log",
+    wildcard_constraints:
+        fraction=r"[0-9.]+",
+    conda:
+        "../envs/jettag.yaml"
+    params:
+        spec=lambda w: as_json(
+            {
+                "fraction": float(w.fraction),
+                "chunk_size": config["studies"]["bias_variance"]["chunk_size"],
+            }
+        ),
+    shell:
+        "jettag study bias_variance subset --spec {params.spec:q} --inputs {input.train:q} "
+        "{input.val:q} {input.norm:q} --output {output.train:q} 2> {log:q}"
+
+
+rule study_search_overfit:
+    """Fast-prototyping check: did {model}--overfit reach a training loss near zero?"""
+    input:
+        f"{R}/models/{{model}}--overfit/history.csv",
+    output:
+        f"{R}/studies/search/overfit_{{model}}.json",
+    log:
+        "logs/studies/overfit_{model}.log",
+    wildcard_constraints:
+        model=r"[A-Za-z0-9_]+",
+    conda:
+        "../envs/jettag.yaml"
+    params:
+        spec=lambda w: study_spec("search"),
+    shell:
+        "jettag study search overfit --spec {params.spec:q} --inputs {input:q} "
+        "--output {output:q} 2> {log:q}"
+
+
+def _study_summary_outputs(study):
+    stem = study_plan.stem(config, study)
+    out = {"csv": f"{stem}.csv", "md": f"{stem}.md"}
+    out["html"] = report(
+        f"{stem}.html",
+        category="Studies",
+        subcategory=study,
+        caption=f"../report/study_{study}.rst",
+    )
+    for i, plot in enumerate(_study_plan(study_plan.plot_stems, study)):
+        for j, path in enumerate(
+            plot_outputs(plot, "Studies", f"../report/study_{study}.rst", study)
+        ):
+            out[f"plot{i}_{j}"] = path
+    return out
+
+
+for _study in STUDIES:
+    try:
+        _outputs = _study_summary_outputs(_study)
+    except (JettagError, KeyError, SystemExit):
+        # not plannable with this config (e.g. transfer without its target sample): only an
+        # enabled study is an error (raised above); a disabled one simply has no rules
+        continue
+
+    rule:
+        name:
+            f"study_{_study}_summary"
+        input:
+            lambda w, s=_study: _study_plan(study_plan.summary_inputs, s),
+        output:
+            **_outputs,
+        log:
+            f"logs/studies/{_study}.log",
+        conda:
+            "../envs/jettag.yaml"
+        threads: res("default", "threads")
+        resources:
+            mem_mb=res("default", "mem_mb"),
+            runtime=res("default", "runtime"),
+        params:
+            spec=lambda w, s=_study: study_spec(s),
+            study=_study,
+        shell:
+            "OMP_NUM_THREADS={threads} jettag study {params.study} summary "
+            "--spec {params.spec:q} --inputs {input:q} --output {output.csv:q} 2> {log:q}"
+
+    rule:
+        name:
+            _study
+        input:
+            _outputs["csv"],
+
+
+rule studies:
+    """Every enabled study (config `studies.<name>.enabled`)."""
+    input:
+        [t for s in ENABLED_STUDIES for t in study_plan.targets(config, s)],

@@ -19,8 +19,15 @@ JET_ALIASES: dict[str, tuple[str, ...]] = {
     "pt": ("pt",),
     "eta": ("eta",),
     "phi": ("phi",),
-    "label": ("hadronconeexcltruthlabelid", "hadronflavour", "truthflavour", "truthlabel",
-              "flavour", "flavor", "partonflavour"),
+    "label": (
+        "hadronconeexcltruthlabelid",
+        "hadronflavour",
+        "truthflavour",
+        "truthlabel",
+        "flavour",
+        "flavor",
+        "partonflavour",
+    ),
     "eventNumber": ("eventnumber", "event", "evt", "evtnum"),
 }
 TRACK_ALIASES: dict[str, tuple[str, ...]] = {
@@ -31,8 +38,14 @@ TRACK_ALIASES: dict[str, tuple[str, ...]] = {
     "d0": ("d0", "dxy", "ip2d", "ip_d0"),
     "z0SinTheta": ("z0sintheta", "z0sinth", "dz", "z0"),
     "sigma_d0": ("sigma_d0", "d0err", "dxyerr", "d0_err", "d0_sigma", "ip2d_err", "errd0"),
-    "sigma_z0SinTheta": ("sigma_z0sintheta", "z0sinthetaerr", "dzerr", "z0err", "sigma_z0",
-                         "errz0"),
+    "sigma_z0SinTheta": (
+        "sigma_z0sintheta",
+        "z0sinthetaerr",
+        "dzerr",
+        "z0err",
+        "sigma_z0",
+        "errz0",
+    ),
     **{h: (h.lower(), h.lower().replace("numberof", "n")) for h in HIT_FIELDS},
     "truthOrigin": ("truthorigin", "origin"),
 }
@@ -80,8 +93,10 @@ def guess_layout(types: dict[str, str]) -> str:
     if any(_depth(t) >= 2 and _JETTY.search(n) for n, t in types.items()):
         return "eventwise_nested"
     jet_pts = [n for n in names if _ends(n, "pt") and _JETTY.search(n) and not _TRACKY.search(n)]
-    if jet_pts and all(_depth(types[n]) == 1 for n in jet_pts) and any(
-        _depth(types[n]) == 2 for n in names if _TRACKY.search(n)
+    if (
+        jet_pts
+        and all(_depth(types[n]) == 1 for n in jet_pts)
+        and any(_depth(types[n]) == 2 for n in names if _TRACKY.search(n))
     ):
         return "eventwise_nested"
     return "jetwise"
@@ -92,8 +107,11 @@ def propose_mapping(tree, types: dict[str, str]) -> tuple[dict, list[str]]:
     layout = guess_layout(types)
     names = list(types)
     depth = {n: _depth(t) for n, t in types.items()}
-    jet_depth, trk_depth = {"jetwise": (0, 1), "eventwise_nested": (1, 2),
-                            "eventwise_indexed": (1, 1)}[layout]
+    jet_depth, trk_depth = {
+        "jetwise": (0, 1),
+        "eventwise_nested": (1, 2),
+        "eventwise_indexed": (1, 1),
+    }[layout]
     notes: list[str] = []
     jets: dict = {}
     for field in JET_FIELDS:
@@ -120,8 +138,13 @@ def propose_mapping(tree, types: dict[str, str]) -> tuple[dict, list[str]]:
     else:
         pool = names
     for field in TRACK_FIELDS:
-        found = _find(pool, TRACK_ALIASES[field], trk_depth, depth,
-                      None if layout == "eventwise_indexed" else "tracks")
+        found = _find(
+            pool,
+            TRACK_ALIASES[field],
+            trk_depth,
+            depth,
+            None if layout == "eventwise_indexed" else "tracks",
+        )
         if found is None:
             if field in HIT_FIELDS:
                 tracks[field] = {"constant": 0}
@@ -134,8 +157,10 @@ def propose_mapping(tree, types: dict[str, str]) -> tuple[dict, list[str]]:
         tracks[field] = found
     missing_hits = [h for h in HIT_FIELDS if tracks[h] == {"constant": 0}]
     if missing_hits:
-        notes.append(f"no hit-count branches for {len(missing_hits)} of 8 hit fields: set to 0; "
-                     "adapt preprocess.tracks hit cuts or give constants of a good track")
+        notes.append(
+            f"no hit-count branches for {len(missing_hits)} of 8 hit fields: set to 0; "
+            "adapt preprocess.tracks hit cuts or give constants of a good track"
+        )
     # units and derived variables
     nano = layout == "eventwise_indexed"
     trk_eta = tracks.get("eta") if isinstance(tracks.get("eta"), str) else None

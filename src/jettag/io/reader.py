@@ -79,6 +79,16 @@ def expand_files(files) -> list[Path]:
 def open_root(path: Path):
     """``uproot.open`` with errors translated to JettagError naming the file."""
     try:
+        with open(path, "rb") as fh:
+            magic = fh.read(4)
+    except OSError as exc:
+        raise JettagError(f"{path}: cannot be opened ({exc.strerror})") from None
+    if magic != b"root":
+        raise JettagError(
+            f"{path}: not a ROOT file (it does not start with the ROOT signature; first bytes "
+            f"{magic!r})"
+        )
+    try:
         return uproot.open(path)
     except FileNotFoundError:
         raise JettagError(f"{path}: input file does not exist") from None
@@ -150,7 +160,9 @@ class _Plan:
             yield "tracks", name, d
 
     def key(self, section, name) -> str:
-        origin = "" if f"{section}.{name}" in self.explicit else f" (default for layout {self.layout})"
+        origin = (
+            "" if f"{section}.{name}" in self.explicit else f" (default for layout {self.layout})"
+        )
         return f"input.{section}.{name}{origin}"
 
     def branch_users(self) -> dict[str, list[tuple[str, str]]]:
@@ -178,7 +190,9 @@ def _parse_filter(spec, layout) -> list:
     if set(spec) == {"charge_nonzero"}:
         b = spec["charge_nonzero"]
         if not isinstance(b, str):
-            raise JettagError("input.constituent_filter.charge_nonzero: give the charge branch name")
+            raise JettagError(
+                "input.constituent_filter.charge_nonzero: give the charge branch name"
+            )
         return [(b, "!=", 0)]
     if set(spec) == {"branch", "op", "value"}:
         if spec["op"] not in _COMPARISONS:
@@ -275,13 +289,19 @@ def structure(arr) -> tuple[int, str]:
             return depth, "string"
         if isinstance(layout, ak.contents.NumpyArray):
             return depth + layout.data.ndim, str(layout.dtype)
-        if isinstance(layout, ak.contents.ListOffsetArray | ak.contents.ListArray |
-                      ak.contents.RegularArray):
+        if isinstance(
+            layout, ak.contents.ListOffsetArray | ak.contents.ListArray | ak.contents.RegularArray
+        ):
             depth += 1
             layout = layout.content
-        elif isinstance(layout, ak.contents.IndexedArray | ak.contents.IndexedOptionArray |
-                        ak.contents.ByteMaskedArray | ak.contents.BitMaskedArray |
-                        ak.contents.UnmaskedArray):
+        elif isinstance(
+            layout,
+            ak.contents.IndexedArray
+            | ak.contents.IndexedOptionArray
+            | ak.contents.ByteMaskedArray
+            | ak.contents.BitMaskedArray
+            | ak.contents.UnmaskedArray,
+        ):
             layout = layout.content
         elif isinstance(layout, ak.contents.EmptyArray):
             return depth + 1, "float64"
@@ -338,7 +358,9 @@ def _build_chunk(chunk: ak.Array, p: _Plan, path: Path, start: int) -> ak.Array:
             _fail(path, start, stop, f"branch '{b}' holds {kind} values, not numbers ({keys})")
         if d > want:
             _fail(
-                path, start, stop,
+                path,
+                start,
+                stop,
                 f"branch '{b}' is nested {d} deep ({ak.type(arr)}), but {keys} needs "
                 f"{_WHAT.get(want, want)} for layout {p.layout}",
             )
@@ -351,18 +373,23 @@ def _build_chunk(chunk: ak.Array, p: _Plan, path: Path, start: int) -> ak.Array:
         want = depth_of[ctx]
         if want == 0:
             continue
-        full = [b for b, who in users.items() if depth[b] == want
-                and any(c == ctx for c, _ in who)]
+        full = [b for b, who in users.items() if depth[b] == want and any(c == ctx for c, _ in who)]
         if not full:
             if ctx == "jets" and p.layout == "eventwise_nested":
                 continue  # the jets are the outer lists of the track branches (below)
-            _fail(path, start, stop,
-                  f"no branch mapped by input.{ctx} is {_WHAT[want]} as layout {p.layout} needs")
+            _fail(
+                path,
+                start,
+                stop,
+                f"no branch mapped by input.{ctx} is {_WHAT[want]} as layout {p.layout} needs",
+            )
         refs[ctx] = full[0]
         for b in full[1:]:
             if not _same_counts(raw[full[0]], raw[b], want):
                 _fail(
-                    path, start, stop,
+                    path,
+                    start,
+                    stop,
                     f"branches '{full[0]}' and '{b}' have different lengths (numbers of "
                     f"{'tracks' if ctx == 'tracks' else 'jets'} per entry); they cannot "
                     f"describe the same {ctx}",
@@ -375,7 +402,9 @@ def _build_chunk(chunk: ak.Array, p: _Plan, path: Path, start: int) -> ak.Array:
         tn = np.asarray(ak.num(raw[refs["tracks"]], axis=1))
         if not np.array_equal(jn, tn):
             _fail(
-                path, start, stop,
+                path,
+                start,
+                stop,
                 f"jet branch '{refs['jets']}' and track branch '{refs['tracks']}' have "
                 "different numbers of jets per event",
             )
@@ -391,8 +420,12 @@ def _build_chunk(chunk: ak.Array, p: _Plan, path: Path, start: int) -> ak.Array:
         _fail(path, start, stop, str(exc))
     except (ValueError, TypeError) as exc:  # awkward broadcasting of mismatched structures
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        _fail(path, start, stop,
-              f"the mapped branches do not fit together ({type(exc).__name__}: {text})")
+        _fail(
+            path,
+            start,
+            stop,
+            f"the mapped branches do not fit together ({type(exc).__name__}: {text})",
+        )
 
 
 def _is_array(v) -> bool:
@@ -447,12 +480,14 @@ def _assemble(jet_vals, trk_vals, raw, refs, p: _Plan, n_entries: int) -> ak.Arr
             flat = np.asarray(ak.flatten(_broadcast(v, ref)[keep]))
             return ak.unflatten(flat[order], counts)
     elif layout == "eventwise_nested":
+
         def restructure(v):
             v = _broadcast(v, ref)
             if keep is not None:
                 v = v[keep]
             return ak.flatten(v, axis=1)
     else:
+
         def restructure(v):
             v = _broadcast(v, ref)
             return v[keep] if keep is not None else v

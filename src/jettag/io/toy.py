@@ -52,7 +52,9 @@ def jetwise_branches(
     }
 
 
-def nested_branches(n_events: int = 10, seed: int = 0, max_jets: int = 4, max_tracks: int = 5) -> dict:
+def nested_branches(
+    n_events: int = 10, seed: int = 0, max_jets: int = 4, max_tracks: int = 5
+) -> dict:
     """Event-wise nested: ``jet_*`` as vector<T> per event, ``track_*`` as vector<vector<T>>.
 
     Branch names are those of the default mapping (as the generator's); ``eventNumber`` per event.
@@ -76,7 +78,9 @@ def nested_branches(n_events: int = 10, seed: int = 0, max_jets: int = 4, max_tr
     return out
 
 
-def indexed_branches(n_events: int = 10, seed: int = 0, max_jets: int = 4, max_cands: int = 6) -> dict:
+def indexed_branches(
+    n_events: int = 10, seed: int = 0, max_jets: int = 4, max_cands: int = 6
+) -> dict:
     """NanoAOD-style: ``Jet_*`` and ``JetPFCands_*`` per event, ``JetPFCands_jetIdx`` links.
 
     Constituents are in random order (not grouped by jet); a third of them are neutral
@@ -87,7 +91,10 @@ def indexed_branches(n_events: int = 10, seed: int = 0, max_jets: int = 4, max_c
     ncand = np.where(njet > 0, rng.integers(0, max_cands + 1, n_events) * np.maximum(njet, 1), 0)
     total_j, total_c = int(njet.sum()), int(ncand.sum())
     jet_idx = np.concatenate(
-        [rng.integers(0, nj, nc) if nj else np.zeros(0, int) for nj, nc in zip(njet, ncand, strict=True)]
+        [
+            rng.integers(0, nj, nc) if nj else np.zeros(0, int)
+            for nj, nc in zip(njet, ncand, strict=True)
+        ]
     ).astype(np.int32)
     charge = rng.choice([-1, 0, 1], total_c).astype(np.int32)
     out = {
@@ -97,7 +104,9 @@ def indexed_branches(n_events: int = 10, seed: int = 0, max_jets: int = 4, max_c
                 "pt": ak.unflatten(rng.uniform(20, 200, total_j).astype(np.float32), njet),
                 "eta": ak.unflatten(rng.uniform(-2.5, 2.5, total_j).astype(np.float32), njet),
                 "phi": ak.unflatten(rng.uniform(-3, 3, total_j).astype(np.float32), njet),
-                "hadronFlavour": ak.unflatten(rng.choice([0, 4, 5], total_j).astype(np.int32), njet),
+                "hadronFlavour": ak.unflatten(
+                    rng.choice([0, 4, 5], total_j).astype(np.int32), njet
+                ),
             }
         ),
     }
