@@ -128,3 +128,38 @@ def test_read_scores_list_orders_reference_first(tmp_path):
     assert [s.tagger for s in loaded] == ["ip3d", "dips"]
     with pytest.raises(JettagError, match="twice"):
         sc.read_scores_list([tmp_path / "dips.h5", tmp_path / "dips.h5"])
+
+
+def test_evaluate_real_deepsets_checkpoint(tmp_path):
+    """End to end with an (untrained) jettag model and every track feature in the file."""
+    from jettag.features import JET_FEATURES, TRACK_FEATURES
+    from jettag.models import build_model, save_checkpoint
+
+    names, jet_names = list(TRACK_FEATURES), list(JET_FEATURES)
+    rng = np.random.default_rng(2)
+    n, length = 40, 8
+    valid = np.arange(length)[None, :] < rng.integers(0, length + 1, n)[:, None]
+    tracks = (rng.normal(size=(n, length, len(names))) * valid[..., None]).astype(np.float32)
+    pt, eta = rng.uniform(20, 200, n), rng.uniform(-2.5, 2.5, n)
+    jets = np.c_[pt, eta, np.abs(eta), np.log(pt)].astype(np.float32)
+    data = tmp_path / "test.h5"
+    with h5py.File(data, "w") as f:
+        f.create_dataset("tracks", data=tracks).attrs["features"] = names
+        f["valid"] = valid
+        f.create_dataset("jets", data=jets).attrs["features"] = jet_names
+        f["flavour"] = rng.choice([5, 4, 0], n).astype(np.int32)
+        f["eventNumber"] = np.arange(n, dtype=np.int64)
+    norm = {"track": {k: {"mean": 0.0, "std": 1.0} for k in names},
+            "jet": {k: {"mean": 0.0, "std": 1.0} for k in jet_names}}
+    spec = {"type": "deepsets", "name": "dips"}
+    torch.manual_seed(0)
+    model = build_model(spec, norm, names, jet_names)
+    save_checkpoint(tmp_path / "best.pt", model, spec, norm, names, jet_names)
+    out = tmp_path / "dips.h5"
+    sc.evaluate_checkpoint(tmp_path / "best.pt", data, out, "dips", batch_size=16)
+    s = sc.read_scores(out)
+    assert len(s) == n and s.fc == pytest.approx(0.05)
+    np.testing.assert_allclose(s.p_b + s.p_c + s.p_u, 1.0, rtol=1e-5)
+    with torch.no_grad():
+        ref = torch.softmax(model(torch.from_numpy(tracks), torch.from_numpy(valid), torch.from_numpy(jets))["logits"], -1)
+    np.testing.assert_allclose(s.p_b, ref[:, 0].numpy(), rtol=1e-4, atol=1e-6)

@@ -24,13 +24,19 @@ def test_history_and_diagnostics(tmp_path):
     (tmp_path / "l.json").write_text(json.dumps(["only one."]))
     assert read_diagnostics(tmp_path / "l.json") == (["only one."], None)
     assert read_diagnostics(tmp_path / "missing.json") == ([], None)
+    # the form jettag.training writes
+    payload = {"summary": {"best_epoch": 3, "epochs_run": 5},
+               "findings": [{"kind": "overfitting", "severity": "warning", "message": "Overfits.", "epoch": 3}]}
+    (tmp_path / "t.json").write_text(json.dumps(payload))
+    assert read_diagnostics(tmp_path / "t.json") == (["[warning] Overfits."], 3)
 
 
 def test_loss_writes_pdf_and_png(tmp_path):
     a = write_history(tmp_path / "models" / "dips", [0.9, 0.7, 0.75, 0.8])
     b = write_history(tmp_path / "models" / "rnn", [0.95, 0.8, 0.7], acc=False)
-    (a.parent / "diagnostics.json").write_text(json.dumps({"sentences": ["Overfits after epoch 1."]}))
-    make_plot("loss", {"label": "Simulation"}, [a, b], tmp_path / "plots" / "loss.pdf")
+    diag = a.parent / "diagnostics.json"
+    diag.write_text(json.dumps({"summary": {"best_epoch": 0}, "findings": [{"severity": "warning", "message": "Overfits."}]}))
+    make_plot("loss", {"label": "Simulation"}, [a, diag, b], tmp_path / "plots" / "loss.pdf")
     assert (tmp_path / "plots" / "loss.pdf").read_bytes()[:4] == b"%PDF"
     assert (tmp_path / "plots" / "loss.png").read_bytes()[:4] == b"\x89PNG"
 

@@ -16,6 +16,8 @@ def test_label_lines_default_claims_no_collaboration():
     assert lines[0] == r"$\sqrt{s}$ = 13 TeV, $t\bar{t}$"
     assert lines[1] == r"$p_T$ > 20 GeV, $|\eta|$ < 2.5"
     assert style.label_lines({"label_extra": "", "selection": "my cuts"}, extra=["x"]) == ["my cuts", "x"]
+    spec = {"preprocess": {"jets": {"pt_min": 20.0, "pt_max": 250.0, "abs_eta_max": 2.5}}}
+    assert style.label_lines(spec)[1] == r"20 < $p_T$ < 250 GeV, $|\eta|$ < 2.5"
 
 
 def test_draw_label_texts():

@@ -85,10 +85,6 @@ def feature_histograms(path: Path, features: list[str] | None, n_jets: int, norm
             values = tracks[valid]  # (n_valid_tracks, n_features)
             for j, name in enumerate(wanted):
                 x = values[:, j]
-                if norm is not None:
-                    stats = (norm.get("track") or {}).get(name)
-                    if stats:
-                        x = (x - stats["mean"]) / (stats["std"] if stats["std"] > 0 else 1.0)
                 if name not in bins:
                     bins[name] = _binning(x)
                     counts[name] = np.zeros((len(CLASSES), bins[name].size - 1))
@@ -96,6 +92,12 @@ def feature_histograms(path: Path, features: list[str] | None, n_jets: int, norm
                 x = np.clip(x, edges[0], edges[-1])
                 for k in range(len(CLASSES)):
                     counts[name][k] += np.histogram(x[track_cls == k], bins=edges)[0]
+    if norm is not None:
+        # normalisation is linear: histogram raw values, move the bin edges
+        for name in bins:
+            stats = (norm.get("track") or {}).get(name)
+            if stats:
+                bins[name] = (bins[name] - stats["mean"]) / (stats["std"] if stats["std"] > 0 else 1.0)
     if not bins:
         raise JettagError(f"{path}: no jets with valid tracks to plot")
     return wanted, bins, counts

@@ -6,10 +6,12 @@ Inputs: ``history.csv`` files (columns ``epoch, train_loss, val_loss`` and optio
 name. A ``diagnostics.json`` in the inputs belongs to the history in the same directory;
 otherwise the one beside each history is used when present (missing is fine).
 
-Diagnostics JSON accepted forms: a list of sentences; or a dict whose ``sentences``,
-``messages``, ``diagnostics``, ``findings``, ``warnings`` or ``summary`` entry is a sentence or a
-list of sentences (or of dicts with ``message``/``text``/``sentence``). ``best_epoch`` in the
-dict, when present, overrides the epoch of minimal validation loss.
+Diagnostics JSON (as ``jettag.training.diagnostics`` writes it): ``{"summary": {"best_epoch": N,
+...}, "findings": [{"severity": ..., "message": ...}, ...]}``. Also accepted: a list of sentences,
+or a dict whose ``sentences``/``messages``/``diagnostics``/``findings``/``warnings`` entry is a
+sentence or a list of sentences or of dicts with ``message``/``text``/``sentence``. A
+``best_epoch`` (top level or in ``summary``) that is an epoch of the history overrides the epoch
+of minimal validation loss.
 
 Spec keys: label keys (:mod:`jettag.plotting.style`) and ``plots.formats``.
 """
@@ -28,7 +30,7 @@ import numpy as np
 from jettag.errors import JettagError
 from jettag.plotting import style
 
-SENTENCE_KEYS = ("sentences", "messages", "diagnostics", "findings", "warnings", "summary")
+SENTENCE_KEYS = ("sentences", "messages", "diagnostics", "findings", "warnings")
 WRAP = 110
 
 
@@ -62,7 +64,9 @@ def _sentences_from(value) -> list[str]:
     if isinstance(value, dict):
         for key in ("message", "text", "sentence"):
             if isinstance(value.get(key), str):
-                return [value[key]]
+                severity = value.get("severity")
+                prefix = f"[{severity}] " if isinstance(severity, str) and severity else ""
+                return [prefix + value[key]]
         return []
     if isinstance(value, list):
         return [s for item in value for s in _sentences_from(item)]
@@ -83,6 +87,8 @@ def read_diagnostics(path: Path | None) -> tuple[list[str], int | None]:
         return [], None
     sentences = [s for key in SENTENCE_KEYS for s in _sentences_from(data.get(key))]
     best = data.get("best_epoch")
+    if best is None and isinstance(data.get("summary"), dict):
+        best = data["summary"].get("best_epoch")
     return sentences, int(best) if isinstance(best, int | float) and not isinstance(best, bool) else None
 
 
@@ -105,7 +111,7 @@ def plot_loss(spec: dict, inputs: list[Path], output: Path) -> None:
     for name, hist_path, diag_path in _pair_inputs(inputs):
         history = read_history(hist_path)
         sentences, best = read_diagnostics(diag_path)
-        if best is None:
+        if best is None or not (history["epoch"] == best).any():
             val = history["val_loss"]
             if np.isfinite(val).any():
                 best = int(history["epoch"][int(np.nanargmin(val))])

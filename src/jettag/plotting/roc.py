@@ -53,7 +53,8 @@ def plot_roc(spec: dict, inputs: list[Path], output: Path) -> None:
     ax.set_ylim(bottom=1.0)
     style.headroom_log(ax, 0.35)
     handles = [
-        Line2D([], [], color=style.tagger_colour(i), lw=2, label=f"{s.tagger} ($f_c$ = {s.fc:g})")
+        Line2D([], [], color=style.tagger_colour(i), lw=2, label=f"{s.tagger} ($f_c$ = {s.fc:g})"
+               + (r" (rejection $\infty$)" if _all_infinite(curves[s.tagger]) else ""))
         for i, s in enumerate(scores)
     ]
     handles += [Line2D([], [], color="grey", ls=ls, lw=2, label=text) for _, ls, text in BACKGROUNDS]
@@ -95,3 +96,8 @@ def _ratio_limits(ax, values) -> None:
     else:
         pad = 0.1 * (hi - lo) if hi > lo else 0.1
         ax.set_ylim(max(0.0, lo - pad), hi + pad)
+
+
+def _all_infinite(curves: dict) -> bool:
+    """True when no background jet passes any cut of the grid (perfect separation)."""
+    return all(np.isinf(rej).all() for _, rej, _ in curves.values())

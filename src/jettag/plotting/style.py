@@ -8,8 +8,8 @@ Label keys read from a plot spec (all optional):
 ``label_extra``  second line, default ``"$\\sqrt{s}$ = 13 TeV"``.
 ``sample``       sample name; known names get physics text (ttbar -> "$t\\bar{t}$").
 ``selection``    free text for the jet selection, e.g. "$p_T$ > 20 GeV, $|\\eta|$ < 2.5"; or, if
-                 absent, built from ``jets`` = ``{pt_min, pt_max, abs_eta_max}`` (the
-                 ``preprocess.jets`` section) when given.
+                 absent, built from ``jets`` or ``preprocess.jets`` = ``{pt_min, pt_max,
+                 abs_eta_max}`` when given.
 ``plots.formats`` list of output formats, default ``["pdf", "png"]``.
 """
 
@@ -63,7 +63,7 @@ def tagger_colour(i: int) -> str:
 def selection_text(spec: dict) -> str | None:
     if spec.get("selection"):
         return str(spec["selection"])
-    jets = spec.get("jets")
+    jets = spec.get("jets") or (spec.get("preprocess") or {}).get("jets")
     if not isinstance(jets, dict):
         return None
     parts = []

@@ -6,8 +6,9 @@ losses at the best epoch are read; the regime is named from them:
 
 * **high variance** when the relative gap ``(val - train) / val`` exceeds ``gap_threshold``
   (the model fits the training jets better than it generalises: more data or regularisation help);
-* **high bias** when the gap is small but the training loss lies more than ``bias_tolerance``
-  (relative) above the lowest training loss of the same scan (a larger model or more data fit better);
+* **high bias** when the gap is small but the validation loss lies more than ``bias_tolerance``
+  (relative) above the best validation loss of the same scan (the model underfits: another point
+  of the scan, e.g. a larger model, does better on unseen jets);
 * **balanced** otherwise.
 
 Steps: ``subset`` (one training-fraction directory) and ``summary``.
@@ -30,14 +31,14 @@ def step_subset(spec: dict, inputs, output: Path, data_dir=None) -> None:
     datasets.make_subset(inputs, output, float(spec["fraction"]), int(spec.get("chunk_size", 20000)))
 
 
-def regime(train_loss: float, val_loss: float, min_train_loss: float, gap_threshold: float,
+def regime(train_loss: float, val_loss: float, best_val_loss: float, gap_threshold: float,
            bias_tolerance: float) -> str:
     if not (math.isfinite(train_loss) and math.isfinite(val_loss)):
         return "n/a"
     gap = (val_loss - train_loss) / val_loss if val_loss > 0 else 0.0
     if gap > gap_threshold:
         return "high variance"
-    if math.isfinite(min_train_loss) and train_loss > (1 + bias_tolerance) * min_train_loss:
+    if math.isfinite(best_val_loss) and val_loss > (1 + bias_tolerance) * best_val_loss:
         return "high bias"
     return "balanced"
 
@@ -46,11 +47,11 @@ def summarise(points: list[dict], gap_threshold: float = 0.1, bias_tolerance: fl
     """Add ``gap`` and ``regime`` to points (dicts: model, scan, value, train_loss, val_loss, ...)."""
     out = []
     for p in points:
-        same = [q["train_loss"] for q in points if q["model"] == p["model"] and q["scan"] == p["scan"]]
+        same = [q["val_loss"] for q in points if q["model"] == p["model"] and q["scan"] == p["scan"]]
         finite = [x for x in same if math.isfinite(x)]
-        min_train = min(finite) if finite else math.nan
+        best_val = min(finite) if finite else math.nan
         gap = (p["val_loss"] - p["train_loss"]) / p["val_loss"] if p["val_loss"] else math.nan
-        out.append(dict(p, gap=gap, regime=regime(p["train_loss"], p["val_loss"], min_train, gap_threshold,
+        out.append(dict(p, gap=gap, regime=regime(p["train_loss"], p["val_loss"], best_val, gap_threshold,
                                                     bias_tolerance)))
     return sorted(out, key=lambda r: (r["model"], SCANS.index(r["scan"]), r["value"]))
 
@@ -97,7 +98,7 @@ def step_summary(spec: dict, inputs, output: Path, data_dir=None) -> None:
         "Losses at the epoch of lowest validation loss; the training loss is the epoch average in "
         "training mode (with dropout), so small negative gaps are normal.",
         f"high variance: relative gap > {spec.get('gap_threshold', 0.1)}; high bias: small gap but the "
-        f"training loss > {spec.get('bias_tolerance', 0.05)} (relative) above the scan's lowest.",
+        f"validation loss > {spec.get('bias_tolerance', 0.05)} (relative) above the scan's best.",
         "fraction = share of the training jets (nested subsets by event); width = units per hidden "
         "layer; depth = hidden layers (see docs/studies.md).",
     ]

@@ -15,7 +15,14 @@ from jettag.studies import STUDIES, bias_variance, ensembles, feature_choice, kf
 from jettag.studies import ablation as ablation_mod
 from jettag.studies import saliency as saliency_mod
 from jettag.studies import transfer as transfer_mod
-from jettag.studies.variants import fraction_text, join_tagger, seed_tagger, study_dir, study_models, study_section
+from jettag.studies.variants import (
+    fraction_text,
+    join_tagger,
+    seed_tagger,
+    study_dir,
+    study_models,
+    study_section,
+)
 
 
 def enabled(cfg: dict) -> list[str]:
@@ -191,7 +198,7 @@ def summary_inputs(cfg: dict, study: str) -> list[str]:
         return [f"{study_dir(cfg, 'saliency')}/maps_{t}.h5" for t in spec["taggers"]]
     if study == "ablation":
         out = []
-        for m, comp in spec["components"].items():
+        for comp in spec["components"].values():
             out += [scores(cfg, t) for t in comp["full"]]
             out += [scores(cfg, t) for ts in comp["removed"].values() for t in ts]
             if (spec.get("permutation") or {}).get("enabled", True):

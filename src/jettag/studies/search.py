@@ -163,17 +163,18 @@ def summarise(trials: list[dict], rank_by: str = "light_rej") -> list[dict]:
     out: list[dict] = []
     for model in dict.fromkeys(t["model"] for t in trials):
         group = [t for t in trials if t["model"] == model]
-        group.sort(key=lambda t: (sign * _finite(t.get(rank_by), sign), t["trial"]))
+        group.sort(key=lambda t: (_missing(t.get(rank_by)), sign * _value(t.get(rank_by)), t["trial"]))
         for i, t in enumerate(group, 1):
             out.append(dict(t, rank=i))
     return out
 
 
-def _finite(value, sign: float) -> float:
-    v = float("nan") if value is None else float(value)
-    if math.isnan(v):
-        return math.inf  # nan ranks last either way
-    return v
+def _missing(value) -> bool:
+    return value is None or math.isnan(float(value))  # a trial without a metric ranks last
+
+
+def _value(value) -> float:
+    return 0.0 if _missing(value) else float(value)
 
 
 def step_summary(spec: dict, inputs, output: Path, data_dir=None) -> None:

@@ -38,7 +38,12 @@ from collections.abc import Callable
 
 from jettag.config import merge, model_spec
 from jettag.errors import JettagError
-from jettag.features import DEFAULT_TRACK_INPUTS, TRACK_FEATURES, TRACK_GROUPS, resolve_track_features
+from jettag.features import (
+    DEFAULT_TRACK_INPUTS,
+    TRACK_FEATURES,
+    TRACK_GROUPS,
+    resolve_track_features,
+)
 
 SEPARATOR = "--"
 
