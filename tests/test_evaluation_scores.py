@@ -160,6 +160,7 @@ def test_evaluate_real_deepsets_checkpoint(tmp_path):
     s = sc.read_scores(out)
     assert len(s) == n and s.fc == pytest.approx(0.05)
     np.testing.assert_allclose(s.p_b + s.p_c + s.p_u, 1.0, rtol=1e-5)
+    model.eval()
     with torch.no_grad():
         ref = torch.softmax(model(torch.from_numpy(tracks), torch.from_numpy(valid), torch.from_numpy(jets))["logits"], -1)
     np.testing.assert_allclose(s.p_b, ref[:, 0].numpy(), rtol=1e-4, atol=1e-6)

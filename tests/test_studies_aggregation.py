@@ -6,7 +6,16 @@ import h5py
 import numpy as np
 import pytest
 
-from jettag.studies import ablation, bias_variance, common, datasets, ensembles, feature_choice, kfold, search
+from jettag.studies import (
+    ablation,
+    bias_variance,
+    common,
+    datasets,
+    ensembles,
+    feature_choice,
+    kfold,
+    search,
+)
 
 
 def fake_scores(path, tagger, quality, n=3000, seed=0):
@@ -33,7 +42,7 @@ def fake_scores(path, tagger, quality, n=3000, seed=0):
 
 def fake_history(path, train, val):
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = ["epoch,train_loss,val_loss,seconds"] + [f"{i + 1},{t},{v},2.0" for i, (t, v) in enumerate(zip(train, val))]
+    lines = ["epoch,train_loss,val_loss,seconds"] + [f"{i + 1},{t},{v},2.0" for i, (t, v) in enumerate(zip(train, val, strict=True))]
     path.write_text("\n".join(lines) + "\n")
     return path
 
