@@ -204,9 +204,10 @@ def evaluate_checkpoint(
         dst.attrs["data"] = str(data)
         if "sample" in src.attrs:
             dst.attrs["sample"] = src.attrs["sample"]
-        from jettag import __version__
+        from jettag.provenance import provenance
 
-        dst.attrs["jettag_version"] = __version__
+        for key, value in provenance(spec).items():  # versions and the model spec's config_hash
+            dst.attrs[key] = value
 
 
 def read_scores_list(paths, reference: str | None = None) -> list[Scores]:
@@ -242,5 +243,7 @@ def write_scores(path: str | Path, tagger: str, fc: float, p_b, p_c, p_u, pt, et
             f.create_dataset(name, data=a)
         f.attrs["tagger"] = tagger
         f.attrs["fc"] = float(fc)
-        for key, value in attrs.items():
+        from jettag.provenance import provenance
+
+        for key, value in {**provenance(), **attrs}.items():
             f.attrs[key] = value

@@ -28,6 +28,7 @@ from jettag.models.spec import (
     jet_inputs,
     track_inputs,
 )
+from jettag.provenance import provenance
 
 __all__ = [
     "build_model",
@@ -184,6 +185,7 @@ def save_checkpoint(
         "track_inputs_json": json.dumps(list(getattr(inner, "track_feature_names", ()))),
         "state_dict": state,
         "extra": _plain(extra or {}, "extra"),
+        "provenance": provenance(spec),
     }
     ckpt["sha256"] = checkpoint_digest(ckpt)
     with atomic_path(path) as tmp:
@@ -195,7 +197,8 @@ def load_checkpoint(
 ) -> tuple[nn.Module, dict]:
     """Rebuild a model from a checkpoint; returns ``(model in eval mode, info)``.
 
-    ``info`` has ``spec``, ``norm``, ``feature_names``, ``jet_feature_names``, ``extra``, ``path``.
+    ``info`` has ``spec``, ``norm``, ``feature_names``, ``jet_feature_names``, ``extra``, ``path``,
+    ``provenance`` (software versions and config hash at save time, ``jettag.provenance``).
     """
     path = Path(path)
     if not path.is_file():
@@ -245,5 +248,6 @@ def load_checkpoint(
         "extra": ckpt.get("extra", {}),
         "path": str(path),
         "format": ckpt.get("format"),
+        "provenance": ckpt.get("provenance", {}),
     }
     return model, info

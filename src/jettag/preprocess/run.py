@@ -28,6 +28,7 @@ from jettag.flavours import CLASS_INDEX, FLAVOURS, flavour_by_label
 from jettag.preprocess import derived, padding, reweighting, selection, splits
 from jettag.preprocess.normalisation import RunningMoments, norm_dict
 from jettag.preprocess.writer import DATASETS, OutputSet, SplitWriter
+from jettag.provenance import provenance
 
 JET_INPUTS = ("pt", "eta", "phi")
 TRACK_INPUTS = ("pt", "eta", "phi", "d0", "z0SinTheta", "sigma_d0", "sigma_z0SinTheta", *HIT_FIELDS)
@@ -150,6 +151,12 @@ def process_chunk(chunk: ak.Array, spec: dict, path: str = "<input>", table: np.
     return {"arrays": arrays, "bounds": bounds, "kept": kept, "n_train_tracks": n_train_tracks,
             "jet_flow": jet_flow, "track_flow": track_flow, "n_unknown": n_unknown,
             "n_tracks": counts[perm]}
+
+
+def pad_chunk(chunk: ak.Array, spec: dict, path: str = "<input>") -> dict:
+    """``process_chunk`` without the split (``jettag apply``): every selected jet, in read order,
+    in ``arrays[k][:bounds[1]]`` (``bounds[1]`` = all of them)."""
+    return process_chunk(chunk, spec, path, table=np.zeros(10, dtype=np.int8))
 
 
 def class_index(label: np.ndarray) -> np.ndarray:
@@ -293,7 +300,7 @@ def run_preprocessing(
         return SplitWriter(
             path, track_features=track_names, jet_features=jet_names, max_tracks=spec["max_tracks"],
             compression=spec["compression"],
-            attrs={"jettag_version": __version__, "config_hash": chash, "sample": sample, "split": split},
+            attrs={**provenance(spec), "sample": sample, "split": split},
         )
 
     with OutputSet(output_dir) as out:
@@ -351,7 +358,7 @@ def run_preprocessing(
             config_hash=chash, reweight_mode=rw["mode"],
             reweight_maps={flavour_by_label(k).name: v.tolist() for k, v in maps.items()},
             pt_bins=list(rw["pt_bins"]), abs_eta_bins=list(rw["abs_eta_bins"]),
-            n_jets_written=n_written,
+            n_jets_written=n_written, provenance=provenance(spec),
         )
         out.tmp("summary.json").write_text(json.dumps(info, indent=2) + "\n")
         out.commit()

@@ -15,6 +15,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from jettag.atomic import remove_stale_tmp
+
 #: dataset -> (dtype, per-jet shape builder(L, F, J)); the layout of docs/architecture.md.
 DATASETS: dict[str, tuple[type, object]] = {
     "tracks": (np.float32, lambda L, F, J: (L, F)),
@@ -141,6 +143,7 @@ class OutputSet:
 
     def tmp(self, name: str) -> Path:
         if name not in self._tmp:
+            remove_stale_tmp(self.directory / name)  # leftovers of a killed run
             self._tmp[name] = self.directory / f".{name}.{os.getpid()}.tmp"
         return self._tmp[name]
 

@@ -322,7 +322,7 @@ def scores_by_sample(paths: Iterable[str | Path]) -> dict[tuple[str, str], Path]
     out = {}
     for p in paths:
         p = Path(p)
-        if p.suffix == ".h5" and p.parent.parent.name == "scores":
+        if p.suffix == ".h5":
             out[(p.parent.name, p.stem)] = p
     return out
 
