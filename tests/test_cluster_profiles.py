@@ -89,13 +89,17 @@ def test_profile_dry_runs_the_smoke_workflow(name):
                     "--forceall")
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-3000:]
-    # Every cluster job states its memory and runtime (from config `resources`).
+    # Every cluster job states its memory and runtime (from config `resources`); without them
+    # SLURM gives a job the partition default (often all of a node's memory, or very little).
+    missing = set()
     for block in re.split(r"\n(?=(?:local)?rule \w+:)", out):
         head = re.match(r"(local)?rule (\w+):", block)
         if not head or head.group(1) or head.group(2) == "all":
             continue
         res = re.search(r"resources: (.*)", block)
-        assert res and "mem_mb=" in res.group(1) and "runtime=" in res.group(1), block
+        if not (res and "mem_mb=" in res.group(1) and "runtime=" in res.group(1)):
+            missing.add(head.group(2))
+    assert not missing, f"rules without mem_mb/runtime resources: {sorted(missing)}"
 
 
 @pytest.mark.slow

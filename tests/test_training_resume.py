@@ -74,13 +74,13 @@ def test_train_hash_ignores_runtime_keys():
 
 def test_rng_state_round_trip(tmp_path):
     torch.manual_seed(1)
-    np.random.seed(1)
+    np.random.seed(1)  # noqa: NPY002
     random.seed(1)
     state = rng_state()
     torch.save(state, tmp_path / "rng.pt")
-    expected = (torch.rand(3), np.random.rand(3), random.random())
+    expected = (torch.rand(3), np.random.rand(3), random.random())  # noqa: NPY002
     set_rng_state(torch.load(tmp_path / "rng.pt", weights_only=True))
-    got = (torch.rand(3), np.random.rand(3), random.random())
+    got = (torch.rand(3), np.random.rand(3), random.random())  # noqa: NPY002
     assert torch.equal(expected[0], got[0]) and np.array_equal(expected[1], got[1]) and expected[2] == got[2]
 
 

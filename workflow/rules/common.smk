@@ -48,6 +48,13 @@ def as_json(obj):
     return json.dumps(obj, sort_keys=True)
 
 
+def shard_spec(sample):
+    """A generated sample's config as one shard sees it (the shard count does not change a shard)."""
+    spec = dict(config["samples"][sample]["generator"])
+    spec.pop("shards")
+    return spec
+
+
 def sample_files(sample):
     """ROOT inputs of a sample: generated shards, or the user's files (globs expanded)."""
     spec = config["samples"][sample]

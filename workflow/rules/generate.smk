@@ -11,7 +11,7 @@ rule generate:
         mem_mb=res("generate", "mem_mb"),
         runtime=res("generate", "runtime"),
     params:
-        spec=lambda w: as_json(config["samples"][w.sample]["generator"]),
+        spec=lambda w: as_json(shard_spec(w.sample)),
     shell:
         "jettag generate --spec {params.spec:q} --shard {wildcards.shard} "
         "--output {output:q} 2> {log:q}"

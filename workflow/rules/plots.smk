@@ -3,7 +3,7 @@ rule plot_performance:
     input:
         performance_scores,
     output:
-        plot_outputs(f"{R}/plots/{{kind}}", "Performance", "../report/{kind}.rst"),
+        plot_outputs(f"{R}/plots/{{kind}}", "Performance", "../report/performance_plots.rst"),
     log:
         "logs/plots/{kind}.log",
     wildcard_constraints:

@@ -565,7 +565,7 @@ def read_jets(
                 except Exception as exc:
                     raise JettagError(
                         f"{path}: reading tree '{p.tree}' failed, the file may be truncated or "
-                        f"corrupt ({type(exc).__name__}: {str(exc).strip()[:300]})"
+                        f"corrupt ({type(exc).__name__}: {' '.join(str(exc).split())[:300]})"
                     ) from None
                 jets = _build_chunk(chunk, p, path, int(report.tree_entry_start))
                 if len(jets):

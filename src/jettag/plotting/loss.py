@@ -26,6 +26,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from jettag.errors import JettagError
 from jettag.plotting import style
@@ -120,7 +121,7 @@ def plot_loss(spec: dict, inputs: list[Path], output: Path) -> None:
     text_lines = []
     for name, _, sentences, best in models:
         head = f"{name}: best epoch {best}." if best is not None else f"{name}:"
-        body = " ".join(s.strip() for s in sentences) if sentences else "no diagnostics recorded."
+        body = " ".join(s.strip() for s in sentences) if sentences else "no problems found in the loss curves."
         text_lines.extend(textwrap.wrap(f"{head} {body}", WRAP) or [head])
     text_height = 0.24 * len(text_lines) + 0.3
     has_acc = any("val_acc" in h and np.isfinite(h["val_acc"]).any() for _, h, _, _ in models)
@@ -146,6 +147,7 @@ def plot_loss(spec: dict, inputs: list[Path], output: Path) -> None:
                         markeredgecolor="white", zorder=5)
         ax.plot([], [], marker="*", ms=14, ls="none", color="grey", label="best epoch")
         ax.set_xlabel("Epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(ylabel)
         style.headroom_linear(ax, 0.4)
         ax.legend(loc="upper right", frameon=False, fontsize=12)

@@ -10,8 +10,11 @@ succeeded, then renamed together (``summary.json`` last).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import queue
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,7 +27,7 @@ from jettag import __version__
 from jettag.config import config_hash, resolve
 from jettag.errors import JettagError
 from jettag.features import HIT_FIELDS, JET_FEATURES, TRACK_FEATURES
-from jettag.flavours import CLASS_INDEX, FLAVOURS, flavour_by_label
+from jettag.flavours import CLASS_INDEX, FLAVOURS, ORIGIN_PADDING, flavour_by_label
 from jettag.preprocess import derived, padding, reweighting, selection, splits
 from jettag.preprocess.normalisation import RunningMoments, norm_dict
 from jettag.preprocess.writer import DATASETS, OutputSet, SplitWriter
@@ -43,6 +46,58 @@ def _read_file(path: str, input_spec: dict | None, step_size: int) -> Iterator[a
     from jettag.io import read_jets
 
     yield from read_jets([path], input_spec, step_size)
+
+
+_DONE = object()
+
+
+def prefetch(iterator: Iterator, depth: int = 1) -> Iterator:
+    """Yield the items of ``iterator``, produced ``depth`` items ahead in a background thread.
+
+    Reading the next chunk (ROOT decompression in zlib/lz4/zstd releases the GIL) then overlaps
+    with processing and writing the current one. An exception of ``iterator`` is raised here, at
+    the item where it happened. If the consumer stops early, the producer stops at its next item
+    and ``iterator`` is closed in its own thread.
+    """
+    q: queue.Queue = queue.Queue(maxsize=max(1, depth))
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce():
+        try:
+            for item in iterator:
+                if not put((item, None)):
+                    break
+            else:
+                put((_DONE, None))
+        except BaseException as exc:  # handed to the consumer
+            put((_DONE, exc))
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                close()
+
+    thread = threading.Thread(target=produce, name="jettag-prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, exc = q.get()
+            if exc is not None:
+                raise exc
+            if item is _DONE:
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -74,6 +129,10 @@ def check_finite_inputs(jets: dict, tracks: dict, counts: np.ndarray, path: str)
 # one chunk
 
 
+#: Output jets per block of the feature computation: the block's temporaries stay cache-sized.
+FEATURE_BLOCK_JETS = 1024
+
+
 def process_chunk(chunk: ak.Array, spec: dict, path: str = "<input>", table: np.ndarray | None = None) -> dict:
     """Check, select, derive, split, sort and pad one canonical chunk.
 
@@ -83,6 +142,10 @@ def process_chunk(chunk: ak.Array, spec: dict, path: str = "<input>", table: np.
     (order within a split as read). ``kept`` holds the valid track rows (jet by jet), the first
     ``n_train_tracks`` of them from train jets. ``n_tracks``: selected tracks per jet before
     truncation. ``table``: ``splits.residue_table`` (default: from ``spec["splits"]``).
+
+    Only sd0 is computed for every selected track (it decides the order); the other derived
+    features are computed after sorting and truncation, for the kept tracks only, in blocks of
+    output jets, and scattered straight into the padded ``(N, L, F)`` array.
     """
     if table is None:
         table = splits.residue_table(spec["splits"])
@@ -94,23 +157,19 @@ def process_chunk(chunk: ak.Array, spec: dict, path: str = "<input>", table: np.
     jet_in = {k: ak.to_numpy(chunk[k]) for k in JET_INPUTS}
     check_finite_inputs(jet_in, trk, counts_all, path)
 
+    # selection: one mask over the flat tracks of the chunk (tracks of rejected jets fail)
     keep, jet_flow, n_unknown = selection.jet_mask(chunk, spec["jets"])
-    tkeep = np.repeat(keep, counts_all)
-    trk = {k: v[tkeep] for k, v in trk.items()}
-    origin = ak.to_numpy(flat_tracks["truthOrigin"])[tkeep] if has_origin else None
     n = int(keep.sum())
-    counts = counts_all[keep]
-
-    tmask, track_flow = selection.track_mask(trk, spec["tracks"])
-    jet_of_track = np.repeat(np.arange(n), counts)[tmask]
+    tmask, track_flow = selection.track_mask(trk, spec["tracks"], within=np.repeat(keep, counts_all))
+    sel = np.flatnonzero(tmask)  # flat input index of every selected track
+    new_index = np.cumsum(keep) - 1  # input jet -> selected jet
+    jet_of_track = new_index[np.repeat(np.arange(len(keep)), counts_all)[sel]]
     counts = np.bincount(jet_of_track, minlength=n).astype(np.int64)
-    trk = {k: v[tmask] for k, v in trk.items()}
-    if origin is not None:
-        origin = origin[tmask]
 
     for name in ("sigma_d0", "sigma_z0SinTheta"):
-        bad = trk[name] <= 0
+        bad = (trk[name] <= 0) & tmask
         if bad.any():
+            bad = bad[sel]
             raise JettagError(
                 f"{path}: track {name} must be positive, found {int(bad.sum())} selected track(s) "
                 f"with {name} <= 0 in {len(np.unique(jet_of_track[bad]))} jet(s); drop or fix those "
@@ -119,23 +178,54 @@ def process_chunk(chunk: ak.Array, spec: dict, path: str = "<input>", table: np.
 
     jpt, jeta, jphi = (jet_in[k][keep].astype(np.float32) for k in ("pt", "eta", "phi"))
     with np.errstate(divide="ignore", invalid="ignore"):
-        feats = derived.track_features(
-            {k: v.astype(np.float32, copy=False) for k, v in trk.items()},
-            jpt[jet_of_track], jeta[jet_of_track], jphi[jet_of_track],
-        )
+        f32 = {k: trk[k][sel].astype(np.float32, copy=False) for k in ("d0", "sigma_d0", "phi")}
+        sd0 = derived.signed_d0_significance(f32["d0"], f32["sigma_d0"], f32["phi"], jphi[jet_of_track])
         jfeats = derived.jet_features(jpt, jeta)
-    for name, x in feats.items():
-        bad = ~np.isfinite(x)
-        if bad.any():
-            raise _nonfinite_error(path, f"derived track feature {name}", len(np.unique(jet_of_track[bad])))
 
     event = ak.to_numpy(chunk["eventNumber"])[keep].astype(np.int64)
     split_index = splits.assign(event, table)
     perm = np.argsort(split_index, kind="stable")
     bounds = np.searchsorted(split_index[perm], np.arange(len(splits.SPLITS) + 1))
-    tracks, valid, track_origin, kept = padding.pad_tracks(
-        counts, list(feats.values()), feats["sd0"], L, origin, perm=perm
-    )
+    # order: selected-track index of every kept track in output order; jet: its output jet
+    order, jet, _ = padding.sorted_slots(counts, sd0, L, perm)
+    src = sel[order]  # flat input index of every kept track, in output order
+    n_kept_per_jet = np.minimum(counts[perm], L)
+    valid = np.arange(L) < n_kept_per_jet[:, None]
+    tracks = np.zeros((n, L, len(TRACK_FEATURES)), dtype=np.float32)
+    kept = np.empty((len(src), len(TRACK_FEATURES)), dtype=np.float32)
+    jpt_o, jeta_o, jphi_o = jpt[perm], jeta[perm], jphi[perm]
+    track_start = _exclusive_cumsum(n_kept_per_jet, total=True)
+    finite = True
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for j0 in range(0, n, FEATURE_BLOCK_JETS):
+            j1 = min(j0 + FEATURE_BLOCK_JETS, n)
+            t0, t1 = track_start[j0], track_start[j1]
+            idx, jb = src[t0:t1], jet[t0:t1]
+            feats = derived.track_features(
+                {k: trk[k][idx].astype(np.float32, copy=False) for k in TRACK_INPUTS},
+                jpt_o[jb], jeta_o[jb], jphi_o[jb],
+            )
+            block = kept[t0:t1]
+            for c, x in enumerate(feats.values()):
+                block[:, c] = x
+            finite = finite and bool(np.isfinite(block).all())
+            tracks[j0:j1][valid[j0:j1]] = block
+        if finite and len(order) < len(sel):  # tracks lost to truncation must be finite too
+            lost = np.ones(len(sel), dtype=bool)
+            lost[order] = False
+            lost = np.flatnonzero(lost)
+            jl = jet_of_track[lost]
+            feats = derived.track_features(
+                {k: trk[k][sel[lost]].astype(np.float32, copy=False) for k in TRACK_INPUTS},
+                jpt[jl], jeta[jl], jphi[jl],
+            )
+            finite = all(np.isfinite(x).all() for x in feats.values())
+    if not finite:
+        _raise_nonfinite_derived(trk, sel, jet_of_track, jpt, jeta, jphi, path)
+
+    track_origin = np.full((n, L), ORIGIN_PADDING, dtype=np.int8)
+    if has_origin:
+        track_origin[valid] = ak.to_numpy(flat_tracks["truthOrigin"])[src]
     label = ak.to_numpy(chunk["label"])[keep].astype(np.int64)[perm]
     arrays = {
         "tracks": tracks,
@@ -147,10 +237,32 @@ def process_chunk(chunk: ak.Array, spec: dict, path: str = "<input>", table: np.
         "weight": np.ones(n, dtype=np.float32),
         "track_origin": track_origin,
     }
-    n_train_tracks = int(np.minimum(counts[perm][: bounds[1]], L).sum())
+    n_train_tracks = int(n_kept_per_jet[: bounds[1]].sum())
     return {"arrays": arrays, "bounds": bounds, "kept": kept, "n_train_tracks": n_train_tracks,
             "jet_flow": jet_flow, "track_flow": track_flow, "n_unknown": n_unknown,
             "n_tracks": counts[perm]}
+
+
+def _exclusive_cumsum(counts: np.ndarray, total: bool = False) -> np.ndarray:
+    """Start offsets of consecutive groups of ``counts`` (plus the grand total with ``total``)."""
+    out = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=out[1:])
+    return out if total else out[:-1]
+
+
+def _raise_nonfinite_derived(trk, sel, jet_of_track, jpt, jeta, jphi, path) -> None:
+    """Name the first derived feature (``TRACK_FEATURES`` order) that is not finite for some
+    selected track, counting the jets concerned (the slow path of an error)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        feats = derived.track_features(
+            {k: trk[k][sel].astype(np.float32, copy=False) for k in TRACK_INPUTS},
+            jpt[jet_of_track], jeta[jet_of_track], jphi[jet_of_track],
+        )
+    for name, x in feats.items():
+        bad = ~np.isfinite(x)
+        if bad.any():
+            raise _nonfinite_error(path, f"derived track feature {name}", len(np.unique(jet_of_track[bad])))
+    raise AssertionError("non-finite derived feature not found again")  # pragma: no cover
 
 
 def pad_chunk(chunk: ak.Array, spec: dict, path: str = "<input>") -> dict:
@@ -312,23 +424,25 @@ def run_preprocessing(
             writers = {s: make_writer(first[s], s) for s in splits.SPLITS}
             try:
                 for path in inputs:
-                    chunks = _read_file(str(path), input_spec, spec["chunk_size"])
-                    bar = tqdm(chunks, desc=f"preprocess {Path(path).name}", unit="chunk",
-                               disable=None if progress is None else not progress)
-                    for chunk in bar:
-                        res = process_chunk(chunk, spec, str(path), table)
-                        arrays, bounds = res["arrays"], res["bounds"]
-                        summary.add(res)
-                        for s, name in enumerate(splits.SPLITS):
-                            lo, hi = bounds[s], bounds[s + 1]
-                            if hi > lo:
-                                writers[name].append({k: v[lo:hi] for k, v in arrays.items()})
-                        n_train = bounds[1]
-                        if n_train:
-                            train_jets = arrays["jets"][:n_train]
-                            hists.add(train_jets[:, 0], train_jets[:, 2], arrays["flavour"][:n_train])
-                            track_moments.add(res["kept"][: res["n_train_tracks"]])
-                            jet_moments.add(train_jets)
+                    # the next chunk is read in a thread while this one is processed and written
+                    reader = prefetch(_read_file(str(path), input_spec, spec["chunk_size"]))
+                    with contextlib.closing(reader) as chunks:
+                        bar = tqdm(chunks, desc=f"preprocess {Path(path).name}", unit="chunk",
+                                   disable=None if progress is None else not progress)
+                        for chunk in bar:
+                            res = process_chunk(chunk, spec, str(path), table)
+                            arrays, bounds = res["arrays"], res["bounds"]
+                            summary.add(res)
+                            for s, name in enumerate(splits.SPLITS):
+                                lo, hi = bounds[s], bounds[s + 1]
+                                if hi > lo:
+                                    writers[name].append({k: v[lo:hi] for k, v in arrays.items()})
+                            n_train = bounds[1]
+                            if n_train:
+                                train_jets = arrays["jets"][:n_train]
+                                hists.add(train_jets[:, 0], train_jets[:, 2], arrays["flavour"][:n_train])
+                                track_moments.add(res["kept"][: res["n_train_tracks"]])
+                                jet_moments.add(train_jets)
                 n_written = {s: w.close() for s, w in writers.items()}
             finally:
                 for w in writers.values():

@@ -44,10 +44,10 @@ def _count(mask) -> int:
     return int(ak.count_nonzero(mask, axis=None))
 
 
-def _cumulative(masks: list[tuple[str, object]], n_all: int, flow: CutFlow):
-    """AND the masks in order, recording how many pass after each; return the final mask."""
+def _cumulative(masks: list[tuple[str, object]], n_all: int, flow: CutFlow, keep=None):
+    """AND the masks in order (starting from ``keep`` if given), recording how many pass after
+    each; return the final mask."""
     flow.add("all", n_all)
-    keep = None
     for name, mask in masks:
         keep = mask if keep is None else keep & mask
         flow.add(name, _count(keep))
@@ -76,11 +76,13 @@ def jet_mask(jets: ak.Array, spec: dict) -> tuple[np.ndarray, CutFlow, int]:
     return keep, flow, int(np.count_nonzero(~known))
 
 
-def track_mask(tracks, spec: dict):
+def track_mask(tracks, spec: dict, within: np.ndarray | None = None):
     """Boolean mask of tracks passing ``spec`` (the ``preprocess.tracks`` section).
 
     ``tracks`` maps canonical track names to flat numpy arrays (mask: numpy) or is a jagged
-    awkward record (mask: jagged). Returns ``(mask, cutflow)``.
+    awkward record (mask: jagged). ``within`` (flat numpy only): tracks outside this mask fail
+    and are not counted anywhere in the cut flow, as if they had been removed beforehand (e.g.
+    the tracks of rejected jets). Returns ``(mask, cutflow)``.
     """
     si_hits = tracks["numberOfPixelHits"] + tracks["numberOfSCTHits"]
     si_holes = tracks["numberOfPixelHoles"] + tracks["numberOfSCTHoles"]
@@ -97,8 +99,11 @@ def track_mask(tracks, spec: dict):
     ]
     flow = CutFlow(("all", *TRACK_CUTS))
     pt = tracks["pt"]
-    n_all = len(pt) if isinstance(pt, np.ndarray) else int(ak.count(pt, axis=None))
-    keep = _cumulative(masks, n_all, flow)
+    if within is not None:
+        n_all = int(np.count_nonzero(within))
+    else:
+        n_all = len(pt) if isinstance(pt, np.ndarray) else int(ak.count(pt, axis=None))
+    keep = _cumulative(masks, n_all, flow, within)
     return keep, flow
 
 

@@ -56,7 +56,8 @@ class SplitWriter:
     ):
         self.path = Path(path)
         self.chunk_jets = chunk_jets
-        self.file = h5py.File(self.path, "w", rdcc_nbytes=64 * 1024**2)
+        # whole chunks are written at once: no chunk cache needed (it only adds a copy)
+        self.file = h5py.File(self.path, "w", rdcc_nbytes=1024**2)
         for key, value in attrs.items():
             self.file.attrs[key] = value
         L, F, J = max_tracks, len(track_features), len(jet_features)

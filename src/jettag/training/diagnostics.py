@@ -43,7 +43,7 @@ def find_nonfinite(train_loss, val_loss=None, batch_losses: Sequence = (),
                 where = (e + 1, int(bad[0]))
                 break
         if where is None:
-            for name, series in (("training", _arr(train_loss)), ("validation", _arr(val_loss))):
+            for series in (_arr(train_loss), _arr(val_loss)):
                 bad = np.flatnonzero(~np.isfinite(series))
                 if bad.size:
                     where = (int(bad[0]) + 1, -1)

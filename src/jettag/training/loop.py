@@ -308,8 +308,9 @@ def _run(spec, opts, data_dir, output_dir, device, info, model_factory, callback
                   f"{output_dir / 'last.pt'}", file=sys.stderr)
 
     net: nn.Module = dist_utils.wrap(model, info, device)
+    eval_net: nn.Module = model  # no DDP wrapper: ranks see different numbers of validation batches
     if opts["compile"]:
-        net = torch.compile(net)
+        net, eval_net = torch.compile(net), torch.compile(model)
     aux_weight = float(opts["aux_origin_weight"])
     l1 = float(opts["l1"])
     check_every = 1 if device.type == "cpu" else 50
@@ -340,13 +341,15 @@ def _run(spec, opts, data_dir, output_dir, device, info, model_factory, callback
                 vals = torch.stack(pending).cpu()
                 pending = []
                 bad = (~torch.isfinite(vals)).any(1)
-                n_bad = dist_utils.all_reduce_sum([float(bad.any())], info, device)[0]
-                if n_bad > 0:
+                # one collective per check: the NaN flag and the batch losses averaged over ranks
+                reduced = dist_utils.all_reduce_sum([float(bad.any()), *vals[:, 0].tolist()], info, device)
+                batch_means = [v / info.world_size for v in reduced[1:]]
+                if reduced[0] > 0:
                     first = int(torch.nonzero(bad)[0]) if bad.any() else len(vals) - 1
-                    losses.extend(vals[:first + 1, 0].tolist())
+                    losses.extend(batch_means[:first + 1])
                     stop = {"epoch": epoch + 1, "batch": len(losses) - 1}
                     break
-                losses.extend(vals[:, 0].tolist())
+                losses.extend(batch_means)
                 if not bar.disable and i % 20 == 0:
                     bar.set_postfix(loss=f"{losses[-1]:.4f}", refresh=False)
             optimizer.zero_grad(set_to_none=True)
@@ -360,7 +363,7 @@ def _run(spec, opts, data_dir, output_dir, device, info, model_factory, callback
             batch_losses.append(losses)
             break
         train_seconds = time.perf_counter() - t0
-        val = evaluate(net, val_loader, device, aux_weight, info)
+        val = evaluate(eval_net, val_loader, device, aux_weight, info)
         seen_all, correct_all = dist_utils.all_reduce_sum([float(seen), float(correct.item())], info, device)
         row = {
             "epoch": epoch + 1, "train_loss": float(np.mean(losses)), "val_loss": val["loss"],

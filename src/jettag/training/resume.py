@@ -31,7 +31,7 @@ def train_hash(spec: dict, data_hashes: dict | None = None) -> str:
 
 
 def rng_state() -> dict:
-    np_state = np.random.get_state()
+    np_state = np.random.get_state()  # noqa: NPY002 - the legacy global RNG, restored on resume
     py_state = random.getstate()
     state = {
         "torch": torch.get_rng_state(),
@@ -50,8 +50,9 @@ def rng_state() -> dict:
 
 def set_rng_state(state: dict) -> None:
     torch.set_rng_state(state["torch"])
-    np.random.set_state(("MT19937", state["numpy_keys"].numpy().astype(np.uint32), state["numpy_pos"],
-                         state["numpy_has_gauss"], state["numpy_cached_gaussian"]))
+    np_state = ("MT19937", state["numpy_keys"].numpy().astype(np.uint32), state["numpy_pos"],
+                state["numpy_has_gauss"], state["numpy_cached_gaussian"])
+    np.random.set_state(np_state)  # noqa: NPY002
     random.setstate((state["python_version"], tuple(int(x) for x in state["python_state"].tolist()),
                      state["python_gauss"]))
     if "cuda" in state and torch.cuda.is_available():
@@ -60,7 +61,7 @@ def set_rng_state(state: dict) -> None:
 
 def seed_everything(seed: int) -> None:
     random.seed(seed)
-    np.random.seed(seed % 2**32)
+    np.random.seed(seed % 2**32)  # noqa: NPY002
     torch.manual_seed(seed)
 
 
