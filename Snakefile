@@ -19,6 +19,7 @@ include: "workflow/rules/preprocess.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/plots.smk"
+include: "workflow/rules/studies_common.smk"
 include: "workflow/rules/studies.smk"
 
 

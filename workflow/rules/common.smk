@@ -28,9 +28,9 @@ STUDY_TARGETS = []
 
 # Resources per rule: threads, mem_mb, runtime (minutes). Overridden by config `resources`.
 DEFAULT_RESOURCES = {
-    "default": {"threads": 1, "mem_mb": 2000, "runtime": 30},
+    "default": {"threads": 1, "mem_mb": 2000, "runtime": 30, "disk_mb": 0},
     "generate": {"threads": 1, "mem_mb": 2000, "runtime": 120},
-    "preprocess": {"threads": 1, "mem_mb": 4000, "runtime": 60},
+    "preprocess": {"threads": 1, "mem_mb": 4000, "runtime": 60, "disk_mb": 20000},
     "train": {"threads": 1, "mem_mb": 4000, "runtime": 240},
     "evaluate": {"threads": 1, "mem_mb": 3000, "runtime": 30},
 }
@@ -42,6 +42,24 @@ def res(rule_name, key):
     merged.update(config["resources"].get("default", {}))
     merged.update(config["resources"].get(rule_name, {}))
     return merged[key]
+
+
+def rule_resources(rule_name):
+    """A rule's memory, runtime and disk, under both scheduler-neutral and HTCondor names.
+
+    The HTCondor plugin reads only its own names (htcondor_request_mem_mb, ...), and a profile
+    cannot derive one resource from another, so the rules give both from the same config value.
+    """
+    mem = res(rule_name, "mem_mb")
+    out = {
+        "mem_mb": mem,
+        "runtime": res(rule_name, "runtime"),
+        "htcondor_request_mem_mb": mem,
+    }
+    disk = res(rule_name, "disk_mb")
+    if disk:
+        out |= {"disk_mb": disk, "htcondor_request_disk_mb": disk}
+    return out
 
 
 def as_json(obj):

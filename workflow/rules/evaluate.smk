@@ -11,8 +11,7 @@ rule evaluate:
         "../envs/jettag.yaml"
     threads: res("evaluate", "threads")
     resources:
-        mem_mb=res("evaluate", "mem_mb"),
-        runtime=res("evaluate", "runtime"),
+        **rule_resources("evaluate"),
     params:
         fc=lambda w: tagger_plan(w.tagger)["spec"]["fc"],
     shell:
@@ -36,6 +35,8 @@ rule metrics:
         "logs/metrics.log",
     conda:
         "../envs/jettag.yaml"
+    resources:
+        **rule_resources("metrics"),
     params:
         spec=lambda w: as_json(config["evaluation"]),
     shell:

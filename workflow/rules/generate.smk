@@ -8,8 +8,7 @@ rule generate:
         "../envs/jettag.yaml"
     threads: res("generate", "threads")
     resources:
-        mem_mb=res("generate", "mem_mb"),
-        runtime=res("generate", "runtime"),
+        **rule_resources("generate"),
     params:
         spec=lambda w: as_json(shard_spec(w.sample)),
     shell:

@@ -3,13 +3,17 @@ rule plot_performance:
     input:
         performance_scores,
     output:
-        plot_outputs(f"{R}/plots/{{kind}}", "Performance", "../report/performance_plots.rst"),
+        plot_outputs(
+            f"{R}/plots/{{kind}}", "Performance", "../report/performance_plots.rst"
+        ),
     log:
         "logs/plots/{kind}.log",
     wildcard_constraints:
         kind="roc|discriminant|vs_pt",
     conda:
         "../envs/jettag.yaml"
+    resources:
+        **rule_resources("default"),
     params:
         spec=lambda w: as_json(plot_spec()),
         first=lambda w, output: output[0],
@@ -34,6 +38,8 @@ rule plot_loss:
         "logs/plots/loss_{tagger}.log",
     conda:
         "../envs/jettag.yaml"
+    resources:
+        **rule_resources("default"),
     params:
         spec=lambda w: as_json(plot_spec() | {"tagger": w.tagger}),
         first=lambda w, output: output[0],
@@ -52,6 +58,8 @@ rule plot_inputs:
         "logs/plots/inputs.log",
     conda:
         "../envs/jettag.yaml"
+    resources:
+        **rule_resources("default"),
     params:
         spec=lambda w: as_json(plot_spec()),
         first=lambda w, output: output[0],

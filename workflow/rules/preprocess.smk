@@ -14,8 +14,7 @@ rule preprocess:
         "../envs/jettag.yaml"
     threads: res("preprocess", "threads")
     resources:
-        mem_mb=res("preprocess", "mem_mb"),
-        runtime=res("preprocess", "runtime"),
+        **rule_resources("preprocess"),
     params:
         spec=lambda w: as_json(config["preprocess"]),
         input_spec=lambda w: as_json(config["samples"][w.sample].get("input", {})),
@@ -37,6 +36,8 @@ rule resolved_config:
         "logs/resolved_config.log",
     conda:
         "../envs/jettag.yaml"
+    resources:
+        **rule_resources("default"),
     params:
         spec=lambda w: as_json(config),
     shell:

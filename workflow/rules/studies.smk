@@ -2,27 +2,6 @@
 # whose fan-out jobs are mostly the ordinary `train` and `evaluate` rules applied to tagger
 # variants (`dips--seed2`, `dips--no-hits`, ...; jettag.studies.variants); the rules below add the
 # study-specific steps and one summary per study (table + plots in the report).
-from jettag.studies import STUDIES
-from jettag.studies import plan as study_plan
-
-
-def _study_plan(func, *args):
-    try:
-        return func(config, *args)
-    except JettagError as error:
-        sys.exit(f"jettag: {error}")
-
-
-ENABLED_STUDIES = _study_plan(study_plan.enabled)
-EXTRA_SCORES.extend(_study_plan(study_plan.extra_scores))
-for _s in ENABLED_STUDIES:
-    STUDY_TARGETS.extend(_study_plan(study_plan.targets, _s))
-
-
-def study_spec(study, **extra):
-    return as_json(_study_plan(study_plan.step_spec, study) | extra)
-
-
 ruleorder: study_ensemble_combine > evaluate
 
 
@@ -39,6 +18,8 @@ rule study_ensemble_combine:
         model=r"[A-Za-z0-9_]+",
     conda:
         "../envs/jettag.yaml"
+    resources:
+        **rule_resources("default"),
     params:
         spec=lambda w: as_json({"tagger": f"{w.model}_{w.kind}"}),
     shell:
@@ -59,8 +40,7 @@ rule study_saliency_compute:
         "../envs/jettag.yaml"
     threads: res("default", "threads")
     resources:
-        mem_mb=res("default", "mem_mb"),
-        runtime=res("default", "runtime"),
+        **rule_resources("default"),
     params:
         spec=lambda w: study_spec("saliency"),
     shell:
@@ -83,8 +63,7 @@ rule study_ablation_permutation:
         "../envs/jettag.yaml"
     threads: res("default", "threads")
     resources:
-        mem_mb=res("default", "mem_mb"),
-        runtime=res("default", "runtime"),
+        **rule_resources("default"),
     params:
         spec=lambda w: study_spec("ablation"),
     shell:
@@ -109,6 +88,8 @@ rule study_kfold_split:
         folds=r"\d+",
     conda:
         "../envs/jettag.yaml"
+    resources:
+        **rule_resources("default"),
     params:
         spec=lambda w: as_json(
             {
@@ -138,6 +119,8 @@ rule study_subset:
         fraction=r"[0-9.]+",
     conda:
         "../envs/jettag.yaml"
+    resources:
+        **rule_resources("default"),
     params:
         spec=lambda w: as_json(
             {
@@ -162,28 +145,13 @@ rule study_search_overfit:
         model=r"[A-Za-z0-9_]+",
     conda:
         "../envs/jettag.yaml"
+    resources:
+        **rule_resources("default"),
     params:
         spec=lambda w: study_spec("search"),
     shell:
         "jettag study search overfit --spec {params.spec:q} --inputs {input:q} "
         "--output {output:q} 2> {log:q}"
-
-
-def _study_summary_outputs(study):
-    stem = study_plan.stem(config, study)
-    out = {"csv": f"{stem}.csv", "md": f"{stem}.md"}
-    out["html"] = report(
-        f"{stem}.html",
-        category="Studies",
-        subcategory=study,
-        caption=f"../report/study_{study}.rst",
-    )
-    for i, plot in enumerate(_study_plan(study_plan.plot_stems, study)):
-        for j, path in enumerate(
-            plot_outputs(plot, "Studies", f"../report/study_{study}.rst", study)
-        ):
-            out[f"plot{i}_{j}"] = path
-    return out
 
 
 for _study in STUDIES:
@@ -207,8 +175,7 @@ for _study in STUDIES:
             "../envs/jettag.yaml"
         threads: res("default", "threads")
         resources:
-            mem_mb=res("default", "mem_mb"),
-            runtime=res("default", "runtime"),
+            **rule_resources("default"),
         params:
             spec=lambda w, s=_study: study_spec(s),
             study=_study,

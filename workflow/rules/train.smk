@@ -10,9 +10,9 @@ rule train:
         "../envs/jettag.yaml"
     threads: res("train", "threads")
     resources:
-        mem_mb=res("train", "mem_mb"),
-        runtime=res("train", "runtime"),
+        **rule_resources("train"),
         gpu=train_gpus,
+        request_gpus=train_gpus,
     params:
         spec=train_spec,
         data_dir=lambda w, input: os.path.dirname(input.train),
@@ -35,8 +35,7 @@ rule export_onnx:
         "../envs/jettag.yaml"
     threads: 1
     resources:
-        mem_mb=res("default", "mem_mb"),
-        runtime=res("default", "runtime"),
+        **rule_resources("default"),
     shell:
         "OMP_NUM_THREADS={threads} jettag export --checkpoint {input.checkpoint:q} "
         "--data {input.data:q} --output {output:q} 2> {log:q}"
@@ -60,8 +59,7 @@ rule lr_range_test:
         "../envs/jettag.yaml"
     threads: res("train", "threads")
     resources:
-        mem_mb=res("train", "mem_mb"),
-        runtime=res("train", "runtime"),
+        **rule_resources("train"),
     params:
         spec=train_spec,
         data_dir=lambda w, input: os.path.dirname(input.train),

@@ -37,13 +37,18 @@ def smoothed(losses, beta: float = 0.9) -> np.ndarray:
 
 
 def suggest_lr(lrs, smooth_losses, skip_start: int = 5, skip_end: int = 3) -> float:
-    """The learning rate of steepest descent of the smoothed loss against log(lr)."""
+    """The learning rate of steepest descent of the smoothed loss against log(lr), searched below
+    the learning rate of the loss minimum."""
     lrs, s = np.asarray(lrs, float), np.asarray(smooth_losses, float)
     if len(s) > skip_start + skip_end + 3:  # the ends are dominated by the EMA start-up and blow-up
         lrs, s = lrs[skip_start:len(s) - skip_end], s[skip_start:len(s) - skip_end]
     if len(s) < 3:
         return float(lrs[np.argmin(s)]) if len(s) else float("nan")
-    grad = np.gradient(s, np.log(lrs))
+    # only the part before the loss minimum: later descents are recoveries from blow-ups
+    end = int(np.argmin(s)) + 1
+    if end < 3:
+        return float(lrs[end - 1])
+    grad = np.gradient(s[:end], np.log(lrs[:end]))
     return float(lrs[int(np.argmin(grad))])
 
 
