@@ -90,10 +90,13 @@ class Batch:
         moved = {}
         for f in fields(self):
             t = getattr(self, f.name)
-            if pin:
+            if pin and not t.is_pinned():
                 t = t.pin_memory()
             moved[f.name] = t.to(device, non_blocking=pin)
         return Batch(**moved)
+
+    def pin_memory(self) -> Batch:
+        return Batch(**{f.name: getattr(self, f.name).pin_memory() for f in fields(self)})
 
 
 def _read_block(f: h5py.File, start: int, stop: int) -> dict[str, np.ndarray]:
@@ -128,7 +131,8 @@ class H5Batches:
 
     def __init__(self, path: Path, batch_size: int, *, shuffle: bool = True, seed: int = 0,
                  block_size: int = 32768, max_jets: int | None = None, rank: int = 0,
-                 world_size: int = 1, prefetch: int = 1, drop_last: bool = False, shard: str = "slice"):
+                 world_size: int = 1, prefetch: int = 1, drop_last: bool = False, shard: str = "slice",
+                 pin_memory: bool = False):
         self.path = Path(path)
         self.batch_size = int(batch_size)
         self.world_size = int(world_size)
@@ -143,6 +147,7 @@ class H5Batches:
         self.shuffle = shuffle
         self.seed = int(seed)
         self.prefetch = int(prefetch)
+        self.pin_memory = bool(pin_memory) and torch.cuda.is_available()  # pinned in the prefetch thread
         total = n_jets(self.path)
         self.n = min(total, int(max_jets)) if max_jets else total
         if self.n == 0:
@@ -209,7 +214,8 @@ class H5Batches:
                     if slicing:
                         lo = b0 + self.rank * self.local_batch
                         b0, b1 = lo, lo + self.local_batch
-                    yield _to_batch(block, slice(b0, b1))
+                    batch = _to_batch(block, slice(b0, b1))
+                    yield batch.pin_memory() if self.pin_memory else batch
 
     def __iter__(self) -> Iterator[Batch]:
         if self.prefetch <= 0:

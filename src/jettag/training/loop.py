@@ -274,11 +274,12 @@ def _run(spec, opts, data_dir, output_dir, device, info, model_factory, callback
     train_loader = H5Batches(
         data_dir / "train.h5", batch_size, shuffle=bool(opts["shuffle"]), seed=seed,
         block_size=int(opts["block_size"]), max_jets=opts["max_train_jets"], rank=info.rank,
-        world_size=info.world_size, prefetch=int(opts["prefetch"]),
+        world_size=info.world_size, prefetch=int(opts["prefetch"]), pin_memory=device.type == "cuda",
     )
     val_loader = H5Batches(data_dir / "val.h5", max(batch_size, 1024), shuffle=False,
                            block_size=int(opts["block_size"]), rank=info.rank,
-                           world_size=info.world_size, prefetch=int(opts["prefetch"]), shard="stride")
+                           world_size=info.world_size, prefetch=int(opts["prefetch"]), shard="stride",
+                           pin_memory=device.type == "cuda")
     steps_per_epoch = len(train_loader)
     epochs = int(opts["epochs"])
     lr = scaled_learning_rate(float(opts["learning_rate"]), batch_size, int(opts["reference_batch_size"]),

@@ -20,7 +20,7 @@ import torch
 from jettag.config import config_hash
 
 #: Spec keys that change how fast a training runs, not what it computes.
-RUNTIME_KEYS = ("num_threads", "gpus", "nproc_per_node", "compile", "prefetch")
+RUNTIME_KEYS = ("num_threads", "gpus", "nproc_per_node", "compile", "prefetch", "lr_range")
 
 
 def train_hash(spec: dict, data_hashes: dict | None = None) -> str:
