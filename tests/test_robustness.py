@@ -332,9 +332,11 @@ def test_training_killed_and_resumed_equals_uninterrupted(train_data, tmp_path):
     out = tmp_path / "cut"
     rng = random.Random(99)
     epoch = duration / (TRAIN["training"]["epochs"] + 4)  # rough: startup counts as a few epochs
-    _, killed = _kill_after(argv(out), rng.uniform(0.5, 3.0) * epoch, lambda: (out / "last.pt").exists())
+    state = out / ".partial" / "last.pt"
+    _, killed = _kill_after(argv(out), rng.uniform(0.5, 3.0) * epoch, state.exists)
     assert killed, "the training finished before it could be killed: give it more epochs"
-    torch.load(out / "last.pt", map_location="cpu", weights_only=True)  # interrupted: last epoch resumable
+    torch.load(state, map_location="cpu", weights_only=True)  # interrupted: last epoch resumable
+    assert not (out / "best.pt").exists() and not (out / "last.pt").exists()  # nothing looks finished
     for p in filter(_looks_final, out.iterdir() if out.exists() else []):
         if p.suffix == ".pt":  # a checkpoint in place is always complete and loadable
             torch.load(p, map_location="cpu", weights_only=True)

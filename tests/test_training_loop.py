@@ -180,3 +180,19 @@ def test_real_deepsets_and_ip3d(data, tmp_path):
     for name in ("best.pt", "last.pt", "history.csv", "diagnostics.json"):
         assert (tmp_path / "ip3d" / name).is_file()
     load_checkpoint(tmp_path / "ip3d" / "last.pt")
+
+
+def test_warm_start_from_init_checkpoint(data, tmp_path):
+    """Fine-tuning starts from the trained weights: its first epoch is already as good as them."""
+    s = {"name": "dips", "type": "deepsets", "training": spec(epochs=4)["training"]}
+    pre = train(s, data, tmp_path / "pre", progress=False)
+    scratch = train(s | {"training": spec(epochs=1)["training"]}, data, tmp_path / "scratch", progress=False)
+    tuned = train(
+        s | {"init_checkpoint": str(tmp_path / "pre" / "best.pt"), "training": spec(epochs=1, learning_rate=1e-4)["training"]},
+        data, tmp_path / "tuned", progress=False,
+    )
+    assert tuned["val_loss"][0] < scratch["val_loss"][0]
+    assert tuned["val_loss"][0] == pytest.approx(min(pre["val_loss"]), abs=0.05)
+    with pytest.raises(JettagError, match="does not fit this model"):
+        train({**s, "phi_layers": [8], "init_checkpoint": str(tmp_path / "pre" / "best.pt")},
+              data, tmp_path / "bad", progress=False)

@@ -37,7 +37,9 @@ def test_resume_equals_uninterrupted(data, tmp_path):
     full = train(spec(), data, tmp_path / "full", model_factory=tiny_factory, progress=False)
     with pytest.raises(Killed):
         train(spec(), data, tmp_path / "cut", model_factory=tiny_factory, callbacks=[kill_after(2)], progress=False)
-    state = torch.load(tmp_path / "cut" / "last.pt", weights_only=True)["extra"]["training_state"]
+    # a killed training leaves no output that looks finished, only its state in .partial/
+    assert not any((tmp_path / "cut" / name).exists() for name in ("best.pt", "last.pt", "history.csv"))
+    state = torch.load(tmp_path / "cut" / ".partial" / "last.pt", weights_only=True)["extra"]["training_state"]
     assert state["epoch"] == 2
     resumed = train(spec(), data, tmp_path / "cut", model_factory=tiny_factory, progress=False)
     a = torch.load(tmp_path / "full" / "last.pt", weights_only=True)
@@ -48,6 +50,7 @@ def test_resume_equals_uninterrupted(data, tmp_path):
     best_a = torch.load(tmp_path / "full" / "best.pt", weights_only=True)["state_dict"]
     best_b = torch.load(tmp_path / "cut" / "best.pt", weights_only=True)["state_dict"]
     assert all(torch.equal(best_a[k], best_b[k]) for k in best_a)
+    assert not (tmp_path / "cut" / ".partial").exists()
     # a finished training is not retrained
     again = train(spec(), data, tmp_path / "cut", model_factory=tiny_factory, progress=False)
     assert again["val_loss"] == full["val_loss"]

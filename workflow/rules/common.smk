@@ -153,6 +153,8 @@ def train_inputs(w):
     inputs = {"train": f"{d}/train.h5", "val": f"{d}/val.h5", "norm": f"{d}/norm.json"}
     if plan["init_checkpoint"]:
         inputs["init"] = plan["init_checkpoint"]
+    for i, required in enumerate(plan.get("requires", [])):
+        inputs[f"requires{i}"] = required
     return inputs
 
 

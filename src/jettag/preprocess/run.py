@@ -10,11 +10,8 @@ succeeded, then renamed together (``summary.json`` last).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import queue
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -47,57 +44,6 @@ def _read_file(path: str, input_spec: dict | None, step_size: int) -> Iterator[a
 
     yield from read_jets([path], input_spec, step_size)
 
-
-_DONE = object()
-
-
-def prefetch(iterator: Iterator, depth: int = 1) -> Iterator:
-    """Yield the items of ``iterator``, produced ``depth`` items ahead in a background thread.
-
-    Reading the next chunk (ROOT decompression in zlib/lz4/zstd releases the GIL) then overlaps
-    with processing and writing the current one. An exception of ``iterator`` is raised here, at
-    the item where it happened. If the consumer stops early, the producer stops at its next item
-    and ``iterator`` is closed in its own thread.
-    """
-    q: queue.Queue = queue.Queue(maxsize=max(1, depth))
-    stop = threading.Event()
-
-    def put(item) -> bool:
-        while not stop.is_set():
-            try:
-                q.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce():
-        try:
-            for item in iterator:
-                if not put((item, None)):
-                    break
-            else:
-                put((_DONE, None))
-        except BaseException as exc:  # handed to the consumer
-            put((_DONE, exc))
-        finally:
-            close = getattr(iterator, "close", None)
-            if close is not None:
-                close()
-
-    thread = threading.Thread(target=produce, name="jettag-prefetch", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item, exc = q.get()
-            if exc is not None:
-                raise exc
-            if item is _DONE:
-                return
-            yield item
-    finally:
-        stop.set()
-        thread.join()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -424,25 +370,23 @@ def run_preprocessing(
             writers = {s: make_writer(first[s], s) for s in splits.SPLITS}
             try:
                 for path in inputs:
-                    # the next chunk is read in a thread while this one is processed and written
-                    reader = prefetch(_read_file(str(path), input_spec, spec["chunk_size"]))
-                    with contextlib.closing(reader) as chunks:
-                        bar = tqdm(chunks, desc=f"preprocess {Path(path).name}", unit="chunk",
-                                   disable=None if progress is None else not progress)
-                        for chunk in bar:
-                            res = process_chunk(chunk, spec, str(path), table)
-                            arrays, bounds = res["arrays"], res["bounds"]
-                            summary.add(res)
-                            for s, name in enumerate(splits.SPLITS):
-                                lo, hi = bounds[s], bounds[s + 1]
-                                if hi > lo:
-                                    writers[name].append({k: v[lo:hi] for k, v in arrays.items()})
-                            n_train = bounds[1]
-                            if n_train:
-                                train_jets = arrays["jets"][:n_train]
-                                hists.add(train_jets[:, 0], train_jets[:, 2], arrays["flavour"][:n_train])
-                                track_moments.add(res["kept"][: res["n_train_tracks"]])
-                                jet_moments.add(train_jets)
+                    chunks = _read_file(str(path), input_spec, spec["chunk_size"])
+                    bar = tqdm(chunks, desc=f"preprocess {Path(path).name}", unit="chunk",
+                               disable=None if progress is None else not progress)
+                    for chunk in bar:
+                        res = process_chunk(chunk, spec, str(path), table)
+                        arrays, bounds = res["arrays"], res["bounds"]
+                        summary.add(res)
+                        for s, name in enumerate(splits.SPLITS):
+                            lo, hi = bounds[s], bounds[s + 1]
+                            if hi > lo:
+                                writers[name].append({k: v[lo:hi] for k, v in arrays.items()})
+                        n_train = bounds[1]
+                        if n_train:
+                            train_jets = arrays["jets"][:n_train]
+                            hists.add(train_jets[:, 0], train_jets[:, 2], arrays["flavour"][:n_train])
+                            track_moments.add(res["kept"][: res["n_train_tracks"]])
+                            jet_moments.add(train_jets)
                 n_written = {s: w.close() for s, w in writers.items()}
             finally:
                 for w in writers.values():

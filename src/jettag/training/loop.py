@@ -12,6 +12,8 @@ import contextlib
 import csv
 import io
 import math
+import os
+import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -204,6 +206,9 @@ def read_history(path: Path) -> dict[str, np.ndarray]:
     return {k: np.array([float(r[k]) for r in rows]) for k in (rows[0] if rows else HISTORY_COLUMNS)}
 
 
+PARTIAL_DIR = ".partial"
+
+
 def train_model(spec: dict, data_dir: Path, output_dir: Path) -> None:
     """The ``jettag train`` verb (see the module docstring)."""
     train(spec, Path(data_dir), Path(output_dir))
@@ -292,8 +297,18 @@ def _run(spec, opts, data_dir, output_dir, device, info, model_factory, callback
     batch_losses: list[list[float]] = []
     thash = train_hash(spec, _data_hashes(data_dir))
 
+    # Work happens in output_dir/.partial; finished outputs are moved into place at the end, so a
+    # killed job leaves no declared output behind (Snakemake would delete it) but keeps the state.
+    work = output_dir / PARTIAL_DIR
+    work.mkdir(parents=True, exist_ok=True)
     start_epoch = 0
-    resumed = load_training_state(output_dir / "last.pt", thash)
+    resumed = None
+    for candidate in (work / "last.pt", output_dir / "last.pt"):
+        resumed = load_training_state(candidate, thash)
+        if resumed is not None:
+            break
+    if resumed is None and spec.get("init_checkpoint"):
+        _warm_start(model, Path(spec["init_checkpoint"]), device)
     if resumed is not None:
         state = resumed["extra"]["training_state"]
         model.load_state_dict(resumed["state_dict"])
@@ -306,7 +321,7 @@ def _run(spec, opts, data_dir, output_dir, device, info, model_factory, callback
         set_rng_state(state["rng"])
         if info.is_main:
             print(f"jettag train: resuming {spec.get('name', '')} after epoch {start_epoch} from "
-                  f"{output_dir / 'last.pt'}", file=sys.stderr)
+                  f"{candidate}", file=sys.stderr)
 
     net: nn.Module = dist_utils.wrap(model, info, device)
     eval_net: nn.Module = model  # no DDP wrapper: ranks see different numbers of validation batches
@@ -382,15 +397,15 @@ def _run(spec, opts, data_dir, output_dir, device, info, model_factory, callback
         improved = early.update(epoch + 1, val["loss"])
         if info.is_main:
             if improved:
-                save_model_checkpoint(output_dir / "best.pt", model, spec, norm, names, jet_names)
+                save_model_checkpoint(work / "best.pt", model, spec, norm, names, jet_names)
             state = {
                 "train_hash": thash, "epoch": epoch + 1, "optimizer": optimizer.state_dict(),
                 "scheduler": scheduler.state_dict(), "early_stopping": early.state_dict(),
                 "history": history, "batch_losses": [torch.tensor(b, dtype=torch.float64) for b in batch_losses],
                 "rng": rng_state(),
             }
-            save_model_checkpoint(output_dir / "last.pt", model, spec, norm, names, jet_names, state)
-            write_history(output_dir, history, batch_losses)
+            save_model_checkpoint(work / "last.pt", model, spec, norm, names, jet_names, state)
+            write_history(work, history, batch_losses)
             print(f"jettag train: epoch {epoch + 1}/{epochs} train_loss {row['train_loss']:.4f} "
                   f"val_loss {row['val_loss']:.4f} ± {row['val_loss_err']:.4f} val_acc {row['val_acc']:.3f} "
                   f"lr {row['lr']:.3g} {row['jets_per_s']:.0f} jets/s", file=sys.stderr)
@@ -399,7 +414,7 @@ def _run(spec, opts, data_dir, output_dir, device, info, model_factory, callback
             cb(epoch + 1, history)
 
     if info.is_main:
-        write_history(output_dir, history, batch_losses)
+        write_history(work, history, batch_losses)
         n_val = val_loader.n
         findings = diag.diagnose(history, batch_losses, stop=stop, n_val=n_val)
         summary = {
@@ -409,9 +424,34 @@ def _run(spec, opts, data_dir, output_dir, device, info, model_factory, callback
             "device": str(device), "world_size": info.world_size, "learning_rate": lr,
             "n_train_jets_per_epoch": train_loader.n_jets_per_epoch, "n_val_jets": n_val,
         }
-        diag.write_diagnostics(findings, output_dir, summary)
+        diag.write_diagnostics(findings, work, summary)
         for f in findings:
             print(f"jettag train: [{f.severity}] {f.message}", file=sys.stderr)
-        if stop is not None and not (output_dir / "best.pt").is_file():
+        if stop is not None and not (work / "best.pt").is_file() and not (output_dir / "best.pt").is_file():
             raise JettagError(next(f.message for f in findings if f.kind == "nonfinite"))
+        _publish(work, output_dir)
     return history
+
+
+def _publish(work: Path, output_dir: Path) -> None:
+    """Move the finished outputs from the work folder into place (checkpoints last)."""
+    files = sorted(work.iterdir(), key=lambda p: p.suffix == ".pt")
+    for f in files:
+        if not f.name.startswith("."):
+            os.replace(f, output_dir / f.name)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def _warm_start(model: nn.Module, checkpoint: Path, device: torch.device) -> None:
+    """Initialise ``model`` with the weights (and normalisation) of another trained tagger."""
+    from jettag.models import load_checkpoint
+
+    source, _ = load_checkpoint(checkpoint, map_location=device)
+    try:
+        model.load_state_dict(source.state_dict())
+    except RuntimeError as exc:
+        raise JettagError(
+            f"init_checkpoint {checkpoint} does not fit this model ({str(exc).splitlines()[0]}): "
+            "fine-tune with the same architecture and input features"
+        ) from None
+    print(f"jettag train: starting from the weights of {checkpoint}", file=sys.stderr)
