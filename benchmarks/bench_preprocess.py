@@ -146,7 +146,9 @@ def main(argv=None):
                 dt = time.perf_counter() - t0
                 print(f"    read train.h5 ({'shuffled' if shuffled else 'sequential'} 1024-jet blocks): "
                       f"{n / dt:10.0f} jets/s")
-            if args.compare is not None:
+            if args.compare is not None and not (args.compare / comp / "train.h5").is_file():
+                print(f"    outputs: nothing to compare with in {args.compare / comp}")
+            elif args.compare is not None:
                 diffs = compare_outputs(args.compare / comp, out)
                 print(f"    outputs vs {args.compare / comp}: "
                       + ("IDENTICAL" if not diffs else "DIFFERENT: " + ", ".join(diffs)))
