@@ -75,3 +75,21 @@ def test_tensor_batches(data):
     t = TensorBatches(load_all(data / "val.h5"), 16, seed=0)
     sizes = [len(b) for b in t]
     assert sizes == [16, 16, 16, 2]
+
+
+def test_batches_drop_slots_that_are_padding_everywhere():
+    import torch
+
+    from jettag.training.data import Batch
+
+    valid = torch.tensor([[True, True, False, False, False], [True, False, False, False, False]])
+    b = Batch(tracks=torch.randn(2, 5, 3), valid=valid, jets=torch.zeros(2, 2),
+              label=torch.zeros(2, dtype=torch.int64), weight=torch.ones(2),
+              track_origin=torch.full((2, 5), -1))
+    t = b.trimmed()
+    assert t.tracks.shape == (2, 2, 3) and t.valid.shape == (2, 2) and t.track_origin.shape == (2, 2)
+    assert torch.equal(t.tracks, b.tracks[:, :2])
+    empty = Batch(tracks=torch.randn(1, 4, 3), valid=torch.zeros(1, 4, dtype=torch.bool),
+                  jets=torch.zeros(1, 2), label=torch.zeros(1, dtype=torch.int64),
+                  weight=torch.ones(1), track_origin=torch.full((1, 4), -1))
+    assert empty.trimmed().tracks.shape == (1, 1, 3)

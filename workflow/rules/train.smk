@@ -6,6 +6,9 @@ rule train:
         **model_outputs("{tagger}"),
     log:
         "logs/train/{tagger}.log",
+    wildcard_constraints:
+        tagger=r"[A-Za-z0-9_.]+",
+    priority: 10
     conda:
         "../envs/jettag.yaml"
     threads: res("train", "threads")
@@ -20,6 +23,14 @@ rule train:
     shell:
         "OMP_NUM_THREADS={threads} jettag train --spec {params.spec:q} "
         "--data-dir {params.data_dir:q} --output-dir {params.outdir:q} 2> {log:q}"
+
+
+use rule train as train_variant with:
+    log:
+        "logs/train/{tagger}.log",
+    wildcard_constraints:
+        tagger=r"[A-Za-z0-9_.]+--[A-Za-z0-9_.\-]+",
+    priority: 0
 
 
 rule export_onnx:
