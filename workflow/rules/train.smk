@@ -26,8 +26,6 @@ rule train:
 
 
 use rule train as train_variant with:
-    log:
-        "logs/train/{tagger}.log",
     wildcard_constraints:
         tagger=r"[A-Za-z0-9_.]+--[A-Za-z0-9_.\-]+",
     priority: 0

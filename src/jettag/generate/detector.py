@@ -16,16 +16,6 @@ SCT_RADII = np.array([299.0, 371.0, 443.0, 514.0])
 SURFACE_RADII = np.concatenate([PIXEL_RADII, np.repeat(SCT_RADII, 2)])
 N_PIXEL = len(PIXEL_RADII)
 
-HIT_BRANCHES = (
-    "numberOfInnermostPixelLayerHits",
-    "numberOfNextToInnermostPixelLayerHits",
-    "numberOfPixelHits",
-    "numberOfSCTHits",
-    "numberOfPixelHoles",
-    "numberOfSCTHoles",
-    "numberOfPixelSharedHits",
-    "numberOfSCTSharedHits",
-)
 
 
 def perigee(x, y, z, px, py, pz) -> tuple[np.ndarray, np.ndarray]:
@@ -100,7 +90,7 @@ def shared_hits(event, hit, phi, z, radii=SURFACE_RADII, distance=0.1, neighbour
 
 def hit_content(event, x, y, z, px, py, pz, rng: np.random.Generator, inefficiency=0.0,
                 shared_distance=0.1) -> dict[str, np.ndarray]:
-    """The eight ATLAS hit counts per track (int8 arrays keyed by ``HIT_BRANCHES``).
+    """The eight ATLAS hit counts per track (int8 arrays keyed by ``jettag.features.HIT_FIELDS``).
 
     A crossed surface gives a hit with probability 1 - ``inefficiency``; a hole is a crossed
     surface without hit between the first and the last hit of the track.

@@ -103,7 +103,7 @@ def apply_overfit(spec: dict, overfit: dict) -> None:
         spec["training"],
         {
             "max_train_jets": int(overfit.get("jets", 256)),
-            "epochs": int(overfit.get("epochs", 60)),
+            "epochs": int(overfit.get("epochs", 200)),
             "batch_size": int(overfit.get("batch_size", 32)),
             "lr_scaling": "none",
             "weight_decay": 0.0,
