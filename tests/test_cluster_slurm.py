@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -224,12 +225,15 @@ def test_smoke_workflow_through_slurm_matches_local(slurm, tmp_path):
     if os.environ.get("JETTAG_SLURM_SMOKE_ALL") != "1":
         common = ["results/metrics/performance.csv", *common]  # before --configfile (nargs=+)
 
+    t0 = time.perf_counter()
     proc = run_snakemake(local, env, "--cores", "2", *common,
                          profile=REPO / "workflow" / "profiles" / "default")
     assert proc.returncode == 0, f"local smoke run failed:\n{proc.stderr[-4000:]}"
+    t1 = time.perf_counter()
     proc = run_snakemake(remote, env, *common)
     log = proc.stderr + proc.stdout
     assert proc.returncode == 0, f"SLURM smoke run failed:\n{log[-4000:]}"
+    print(f"smoke workflow wall time: local {t1 - t0:.0f} s, through SLURM {time.perf_counter() - t1:.0f} s")
 
     # Every job Snakemake ran was a SLURM job that slurmctld recorded as completed (the
     # localrules `all` is the only one that may run in the main process).

@@ -68,3 +68,19 @@ def test_nothing_left_to_do_and_report_builds(smoke_run):
     assert proc.returncode == 0, proc.stderr[-3000:]
     text = report.read_text(errors="replace")
     assert "performance.csv" in text and "roc.png" in text
+
+
+def test_ddp_switch_launches_torchrun(tmp_path):
+    """training.ddp: true runs the training job under torchrun (one process per device)."""
+    import yaml
+
+    from tests.conftest import REPO, copy_repo
+
+    work = copy_repo(tmp_path / "repo")
+    cfg = yaml.safe_load((REPO / "config/smoke.yaml").read_text())
+    cfg["training"] |= {"ddp": True, "nproc_per_node": 2}
+    cfg.pop("studies")
+    (work / "config/ddp.yaml").write_text(yaml.safe_dump(cfg))
+    proc = run_snakemake(work, "results/models/dips/best.pt", "-n", "-p", "--configfile", "config/ddp.yaml")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "torchrun --standalone --nproc_per_node 2 --no-python jettag train" in proc.stdout, proc.stdout[-3000:]

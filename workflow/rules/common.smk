@@ -166,6 +166,14 @@ def train_spec(w):
     return as_json(spec)
 
 
+def train_launcher(w):
+    """`torchrun` for DistributedDataParallel training (training.ddp), else nothing."""
+    opts = tagger_plan(w.tagger)["spec"]["training"]
+    if not opts["ddp"]:
+        return ""
+    return f"torchrun --standalone --nproc_per_node {opts['nproc_per_node']} --no-python"
+
+
 def train_gpus(w):
     return tagger_plan(w.tagger)["spec"]["training"]["gpus"]
 

@@ -18,10 +18,11 @@ rule train:
         request_gpus=train_gpus,
     params:
         spec=train_spec,
+        launcher=train_launcher,
         data_dir=lambda w, input: os.path.dirname(input.train),
         outdir=lambda w, output: os.path.dirname(output.best),
     shell:
-        "OMP_NUM_THREADS={threads} jettag train --spec {params.spec:q} "
+        "OMP_NUM_THREADS={threads} {params.launcher} jettag train --spec {params.spec:q} "
         "--data-dir {params.data_dir:q} --output-dir {params.outdir:q} 2> {log:q}"
 
 
