@@ -13,12 +13,7 @@ from jettag.models.spec import DeepSetsSpec
 class DeepSets(NeuralTagger):
     def __init__(self, arch: DeepSetsSpec, *args, **kwargs):
         super().__init__(arch, *args, **kwargs)
-        common = {
-            "activation": arch.activation,
-            "dropout": arch.dropout,
-            "norm": arch.norm,
-            "residual": arch.residual,
-        }
+        common = arch.dense
         self.phi = DenseBlock(self.input_dim, arch.phi_layers, **common)
         self.F = DenseBlock(
             self.phi.out_dim, [*arch.f_layers, len(CLASSES)], final_activation=False, **common

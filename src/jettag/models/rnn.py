@@ -43,12 +43,7 @@ class RNNTagger(NeuralTagger):
             batch_first=True,
             dropout=arch.dropout if arch.num_layers > 1 else 0.0,
         )
-        common = {
-            "activation": arch.activation,
-            "dropout": arch.dropout,
-            "norm": arch.norm,
-            "residual": arch.residual,
-        }
+        common = arch.dense
         self.head = DenseBlock(
             arch.hidden, [*arch.head_layers, len(CLASSES)], final_activation=False, **common
         )

@@ -99,6 +99,12 @@ class ArchSpec(SpecBase):
     residual: bool = False
     condition_on_jet: bool = False
 
+    @property
+    def dense(self) -> dict:
+        """The keyword arguments of every DenseBlock of the model."""
+        return {"activation": self.activation, "dropout": self.dropout, "norm": self.norm,
+                "residual": self.residual}
+
     def validate(self, name: str) -> None:
         from jettag.models.blocks import ACTIVATIONS, NORMS
 

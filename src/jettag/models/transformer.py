@@ -41,12 +41,7 @@ def encoder_layer_export(
 class TransformerTagger(NeuralTagger):
     def __init__(self, arch: TransformerSpec, *args, **kwargs):
         super().__init__(arch, *args, **kwargs)
-        common = {
-            "activation": arch.activation,
-            "dropout": arch.dropout,
-            "norm": arch.norm,
-            "residual": arch.residual,
-        }
+        common = arch.dense
         self.init = DenseBlock(self.input_dim, [*arch.init_layers, arch.embed_dim], **common)
         act = (
             "gelu"
