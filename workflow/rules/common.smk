@@ -171,7 +171,9 @@ def train_launcher(w):
     opts = tagger_plan(w.tagger)["spec"]["training"]
     if not opts["ddp"]:
         return ""
-    return f"torchrun --standalone --nproc_per_node {opts['nproc_per_node']} --no-python"
+    return (
+        f"torchrun --standalone --nproc_per_node {opts['nproc_per_node']} --no-python"
+    )
 
 
 def train_gpus(w):
