@@ -57,6 +57,8 @@ def test_every_plot_and_export_exists(smoke_run):
             assert (plots / f"{stem}.{ext}").stat().st_size > 1000
     for tagger in TAGGERS:
         assert (smoke_run / f"results/models/{tagger}/model.onnx").is_file()
+    for tagger in TAGGERS[1:]:
+        assert (smoke_run / f"results/lr_find/{tagger}.png").stat().st_size > 1000
 
 
 def test_nothing_left_to_do_and_report_builds(smoke_run):
