@@ -143,7 +143,11 @@ def all_outputs():
         [f"{R}/metrics/performance.csv", f"{R}/config.yaml"]
         + main_plots()
         + [f"{R}/models/{m}/model.onnx" for m in MODELS]
-        + ([f"{R}/lr_find/{m}.png" for m in NEURAL_MODELS] if config["plots"]["lr_find"] else [])
+        + (
+            [f"{R}/lr_find/{m}.png" for m in NEURAL_MODELS]
+            if config["plots"]["lr_find"]
+            else []
+        )
         + STUDY_TARGETS
     )
 
