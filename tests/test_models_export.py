@@ -6,16 +6,10 @@ import pytest
 import torch
 
 from jettag.errors import JettagError
-from jettag.features import JET_FEATURES, TRACK_FEATURES
 from jettag.models import build_model, load_checkpoint, save_checkpoint
 from jettag.models.export import export_onnx, parity_inputs
+from tests.model_inputs import FEAT, JETF, NORM
 
-FEAT = list(TRACK_FEATURES)
-JETF = list(JET_FEATURES)
-NORM = {
-    "track": {n: {"mean": 0.1 * i, "std": 1.0 + 0.1 * i} for i, n in enumerate(FEAT)},
-    "jet": {n: {"mean": 0.5, "std": 2.0} for n in JETF},
-}
 SPECS = {
     "deepsets": {"type": "deepsets", "phi_layers": [8, 8], "f_layers": [8], "norm": "batchnorm"},
     "rnn": {

@@ -21,13 +21,13 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-import h5py
 import numpy as np
 import torch
 from torch import nn
 
 from jettag.atomic import atomic_path
 from jettag.errors import JettagError
+from jettag.models.splitfile import open_split
 
 ATOL = 1e-5
 OPSET = 17
@@ -58,16 +58,8 @@ def _names(ds) -> list[str]:
 def read_check_jets(
     data: Path, n: int = N_CHECK
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str], list[str]]:
-    if not Path(data).is_file():
-        raise JettagError(f"parity data {data} does not exist: pass a preprocessed HDF5 split")
-    try:
-        f = h5py.File(data, "r")
-    except OSError as exc:
-        raise JettagError(f"{data}: not a readable HDF5 file ({exc})") from None
+    f = open_split(data, ("tracks", "valid", "jets"), "pass a preprocessed HDF5 split for the parity check")
     with f:
-        for key in ("tracks", "valid", "jets"):
-            if key not in f:
-                raise JettagError(f"{data}: dataset '{key}' missing (has {sorted(f)})")
         if f["tracks"].shape[0] == 0:
             raise JettagError(f"{data}: has no jets to check parity on")
         tracks = np.asarray(f["tracks"][:n], dtype=np.float32)

@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import h5py
 import numpy as np
 import torch
 from torch import nn
@@ -28,6 +27,7 @@ from jettag.errors import JettagError
 from jettag.flavours import CLASSES
 from jettag.models.blocks import column_indices
 from jettag.models.spec import IP3DSpec
+from jettag.models.splitfile import open_split
 
 INPUTS = ("sd0", "sz0")
 
@@ -119,16 +119,8 @@ def fit_ip3d(spec: dict, h5_path_train: str | Path) -> IP3D:
     """Build the (sd0, sz0) templates from an HDF5 train split, reading ``chunk_size`` jets at a time."""
     arch = IP3DSpec.from_spec(spec)
     path = Path(h5_path_train)
-    if not path.is_file():
-        raise JettagError(f"IP3D training file {path} does not exist: run preprocessing first")
-    try:
-        f = h5py.File(path, "r")
-    except OSError as exc:
-        raise JettagError(f"{path}: not a readable HDF5 file ({exc})") from None
+    f = open_split(path, ("tracks", "valid", "label"), "the IP3D templates need a train split; run preprocessing first")
     with f:
-        for key in ("tracks", "valid", "label"):
-            if key not in f:
-                raise JettagError(f"{path}: dataset '{key}' missing (has {sorted(f)})")
         names = [
             n.decode() if isinstance(n, bytes) else str(n)
             for n in f["tracks"].attrs.get("features", [])
