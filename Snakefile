@@ -21,9 +21,11 @@ include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/plots.smk"
 include: "workflow/rules/studies_common.smk"
 include: "workflow/rules/studies.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
     default_target: True
     input:
         all_outputs(),
+        SUMMARY,

@@ -65,7 +65,7 @@ def main() -> int:
         sys.exit("needs GNU time at /usr/bin/time (apt-get install time)")
 
     from jettag import config as jconfig
-    from jettag.studies.variants import plan_tagger
+    from jettag.taggers import plan_tagger
 
     cfg = jconfig.resolve(yaml.safe_load(Path(args.config).read_text()), args.config)
     cfg["training"]["epochs"] = 1
@@ -98,7 +98,7 @@ def main() -> int:
                     work / f"preprocess_x{copies}.log", env_threads)
         summary = json.loads((data / "summary.json").read_text())
         n_jets = sum(summary["jets_per_split"].values())
-        spec = plan_tagger(cfg, args.model)["spec"]
+        spec = plan_tagger(cfg, args.model).spec
         train = timed([JETTAG, "train", "--spec", json.dumps(spec), "--data-dir", str(data),
                        "--output-dir", str(model_dir)], work / f"train_x{copies}.log", env_threads)
         disk_mb = sum(p.stat().st_size for p in data.glob("*.h5")) / 1e6

@@ -22,13 +22,8 @@ import torch
 
 from jettag.features import JET_FEATURES, TRACK_FEATURES
 from jettag.training.data import H5Batches, TensorBatches, feature_names, load_all
-from jettag.training.loop import (
-    _autocast,
-    build_optimizer,
-    per_jet_loss,
-    resolve_device,
-    training_options,
-)
+from jettag.training.options import training_options
+from jettag.training.step import autocast, build_optimizer, per_jet_loss, resolve_device
 from jettag.training.toydata import make_toy_arrays, norm_from
 
 
@@ -65,7 +60,7 @@ def run(model, loader, device, steps: int, warmup: int) -> float:
                 t0 = time.perf_counter()
                 jets = 0
             batch = batch.to(device)
-            with _autocast(device):
+            with autocast(device):
                 out = model(batch.tracks, batch.valid, batch.jets)
             loss = per_jet_loss(out, batch, 0.0).mean()
             opt.zero_grad(set_to_none=True)

@@ -7,13 +7,13 @@ import pytest
 from jettag import config
 from jettag.errors import JettagError
 from jettag.features import HIT_FIELDS
-from jettag.io.mapping import DEFAULTS, JET_FIELDS, LAYOUTS, TRACK_FIELDS, resolve_input
+from jettag.io.mapping import JET_FIELDS, LAYOUTS, TRACK_FIELDS, constituent_cuts, resolve_input
 
 
 def test_defaults_cover_every_canonical_field():
-    for layout in LAYOUTS:
-        assert set(DEFAULTS[layout]["jets"]) == set(JET_FIELDS)
-        assert set(DEFAULTS[layout]["tracks"]) == set(TRACK_FIELDS)
+    for layout in LAYOUTS.values():
+        assert set(layout.defaults["jets"]) == set(JET_FIELDS)
+        assert set(layout.defaults["tracks"]) == set(TRACK_FIELDS)
     assert set(HIT_FIELDS) < set(TRACK_FIELDS)
 
 
@@ -55,3 +55,27 @@ def test_schema_resolved_input_keeps_layout_tree_default():
 def test_bad_specs(spec, message):
     with pytest.raises(JettagError, match=message):
         resolve_input(spec)
+
+
+def test_constituent_filter_becomes_cuts_on_branches():
+    cuts = constituent_cuts(
+        {"all": [{"charge_nonzero": "q"}, {"branch": "d0Err", "op": ">", "value": 0}]}
+    )
+    assert [str(c) for c in cuts] == ["q != 0", "d0Err > 0"]
+    assert len(constituent_cuts({})) == 0
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"branch": "x", "op": "~", "value": 0}, "unknown comparison '~'"),
+        ({"branch": "x", "op": "in", "value": 0}, "unknown comparison 'in'"),
+        ({"branch": "x", "op": ">", "value": "a"}, "value a number"),
+        ({"all": {"charge_nonzero": "q"}}, "write all:"),
+        ({"charge": "q"}, "unknown form"),
+        (["q"], "must be a mapping"),
+    ],
+)
+def test_bad_constituent_filters(spec, message):
+    with pytest.raises(JettagError, match=message):
+        constituent_cuts(spec)

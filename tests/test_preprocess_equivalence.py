@@ -9,7 +9,7 @@ import pytest
 from jettag.config import resolve
 from jettag.features import JET_FEATURES
 from jettag.preprocess import derived, padding, selection, splits, synthetic
-from jettag.preprocess.run import TRACK_INPUTS, class_index, process_chunk
+from jettag.preprocess.chunk import TRACK_INPUTS, class_index, process_chunk
 
 
 def reference(chunk, spec):
@@ -50,12 +50,12 @@ def test_process_chunk_is_bit_identical_to_reference(max_tracks):
     res = process_chunk(jets, spec)
     arrays, kept, jet_flow, track_flow, n_tracks = reference(jets, spec)
     for k, ref in arrays.items():
-        got = res["arrays"][k]
+        got = res.arrays[k]
         assert got.dtype == ref.dtype and got.shape == ref.shape, k
         assert got.tobytes() == ref.tobytes(), k  # bitwise, signed zeros included
-    assert res["kept"].tobytes() == kept.tobytes()
-    assert res["jet_flow"].to_dict() == jet_flow and res["track_flow"].to_dict() == track_flow
-    assert np.array_equal(res["n_tracks"], n_tracks)
+    assert res.kept.tobytes() == kept.tobytes()
+    assert res.jet_flow.to_dict() == jet_flow and res.track_flow.to_dict() == track_flow
+    assert np.array_equal(res.n_tracks, n_tracks)
 
 
 @pytest.mark.filterwarnings("ignore:overflow encountered")

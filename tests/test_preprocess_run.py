@@ -5,11 +5,9 @@ import h5py
 import numpy as np
 import pytest
 
-from jettag.config import resolve
 from jettag.errors import JettagError
 from jettag.features import JET_FEATURES, TRACK_FEATURES
 from jettag.preprocess import run_preprocessing, synthetic
-from jettag.preprocess.run import process_chunk
 
 SPEC = {"chunk_size": 400, "max_tracks": 12}
 
@@ -78,14 +76,6 @@ def test_norm_from_train_valid_tracks_only(sample):
         assert norm["jet"][name]["mean"] == pytest.approx(j[:, i].mean(), rel=1e-5)
 
 
-def test_process_chunk_matches_selection(sample):
-    jets, _, _ = sample
-    spec = resolve({"preprocess": SPEC})["preprocess"]
-    res = process_chunk(jets[:50], spec)
-    a = res["arrays"]
-    assert (a["valid"].sum(axis=1) == np.minimum(res["n_tracks"], 12)).all()
-
-
 def test_resample_mode(tmp_path, sample):
     _, path, _ = sample
     spec = dict(SPEC, reweight={"mode": "resample", "seed": 3})
@@ -142,8 +132,18 @@ def test_missing_flavour_in_train_is_an_error(tmp_path):
         run_preprocessing(SPEC, None, [str(path)], tmp_path / "o", progress=False)
 
 
-def test_zero_track_jet_is_fine():
-    jets = synthetic.make_jets(20, seed=7)
-    spec = resolve({"preprocess": {"tracks": {"pt_min": 1e6}}})["preprocess"]
-    a = process_chunk(jets, spec)["arrays"]
-    assert len(a["label"]) > 0 and not a["valid"].any() and not a["tracks"].any()
+def test_bad_track_cut_fails_before_reading(tmp_path, sample):
+    _, path, _ = sample
+    spec = {**SPEC, "tracks": {"cuts": ["pt > 1", "d0 <"]}}
+    with pytest.raises(JettagError, match=r"preprocess\.tracks\.cuts\[1\]: cannot read the cut"):
+        run_preprocessing(spec, None, [str(path)], tmp_path / "o", progress=False)
+    assert not (tmp_path / "o").exists() or list((tmp_path / "o").iterdir()) == []
+
+
+def test_configured_track_cuts_reach_the_summary(tmp_path, sample):
+    _, path, _ = sample
+    spec = {**SPEC, "tracks": {"cuts": ["r22default", "charge > 0"]}}
+    run_preprocessing(spec, None, [str(path)], tmp_path / "o", progress=False)
+    flow = json.loads((tmp_path / "o" / "summary.json").read_text())["cutflow"]["tracks"]
+    assert list(flow)[-2:] == ["shared_modules", "charge"]
+    assert 0 < flow["charge"] < flow["shared_modules"]

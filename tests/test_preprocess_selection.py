@@ -101,3 +101,35 @@ def test_select_drops_tracks_and_keeps_empty_jets():
     out, jflow, tflow, _ = selection.select(jets, SPEC)
     assert ak.num(out["tracks"]).tolist() == [1, 0]
     assert tflow.to_dict()["pt"] == 1
+
+
+def test_default_track_cuts_are_the_r22default_preset_of_the_threshold_keys():
+    cuts = selection.track_cuts(SPEC["tracks"])
+    assert cuts.names == selection.TRACK_CUTS
+    assert [str(c) for c in cuts] == [
+        "pt > 0.5", "abs_eta < 2.5", "abs_d0 < 3.5", "abs_z0SinTheta < 5.0", "silicon_hits >= 8",
+        "silicon_holes <= 2", "pixel_holes <= 1", "shared_modules <= 1",
+    ]
+    tighter = resolve({"preprocess": {"tracks": {"min_silicon_hits": 10}}})["preprocess"]["tracks"]
+    assert str(selection.track_cuts(tighter).cuts[4]) == "silicon_hits >= 10"
+
+
+def test_configured_track_cuts_and_their_cutflow():
+    rows = [track(), track(pt=0.7), track(d0=-0.5), track(eta=2.0)]
+    spec = resolve({"preprocess": {"tracks": {"cuts": ["pt > 0.8", "abs_d0 < 0.2"]}}})["preprocess"]
+    mask, flow = selection.track_mask(tracks_of(rows), spec["tracks"])
+    assert mask.tolist() == [True, False, False, True]
+    assert flow.to_dict() == {"all": 4, "pt": 3, "abs_d0": 2}
+    # a preset and extra cuts together
+    spec = resolve({"preprocess": {"tracks": {"cuts": ["r22default", "abs_eta < 1.5"]}}})["preprocess"]
+    mask, flow = selection.track_mask(tracks_of(rows), spec["tracks"])
+    assert mask.tolist() == [True, True, True, False]
+    assert flow.to_dict() == {"all": 4, **dict.fromkeys(selection.TRACK_CUTS, 4), "abs_eta < 1.5": 3}
+
+
+def test_bad_track_cut_names_the_config_key():
+    from jettag.errors import JettagError
+
+    spec = resolve({"preprocess": {"tracks": {"cuts": ["pt >> 1"]}}})["preprocess"]
+    with pytest.raises(JettagError, match=r"preprocess\.tracks\.cuts\[0\]: cannot read the cut 'pt >> 1'"):
+        selection.track_cuts(spec["tracks"])

@@ -12,7 +12,7 @@ from jettag.studies import (
     common,
     datasets,
     ensembles,
-    feature_choice,
+    features,
     kfold,
     search,
 )
@@ -145,7 +145,7 @@ def test_features_epochs_to_target():
                               np.cumsum(np.ones(len(val))))
 
     m = common.Metrics("x", 77, 0.77, 10.0, 1.0, 3.0, 0.1, 0.9, 100)
-    rows = feature_choice.summarise("m", {"baseline": (h("m", [1.0, 0.6, 0.5]), m),
+    rows = features.summarise("m", {"baseline": (h("m", [1.0, 0.6, 0.5]), m),
                                           "nolog": (h("m--nolog", [1.0, 0.9, 0.7, 0.6]), m)})
     assert rows[0]["target_val_loss"] == 0.6
     assert rows[0]["epochs_to_target"] == 2 and rows[1]["epochs_to_target"] == 4

@@ -9,7 +9,7 @@
      "tagger": name, "fc": c-fraction}                         # optional
 
 Jets are read with ``jettag.io.read_jets`` and go through the preprocessing of training
-(``jettag.preprocess.run.pad_chunk``: finite checks, jet and track selection, derived features,
+(``jettag.preprocess.chunk.pad_chunk``: finite checks, jet and track selection, derived features,
 sd0 sort, padding to ``max_tracks``), but every selected jet is kept (no split by eventNumber).
 The scores file has the standard layout (``jettag.evaluation.scores``) and is written atomically.
 A short summary is printed: jets scored and, where b- and light-jets are present, the AUC of
@@ -106,7 +106,7 @@ def apply_tagger(model: Path, spec: dict, inputs: list[str], output: Path, *, pr
 
     from jettag.config import resolve
     from jettag.io import expand_files, read_jets
-    from jettag.preprocess.run import pad_chunk
+    from jettag.preprocess.chunk import pad_chunk
     from jettag.preprocess.selection import JET_CUTS, CutFlow
     from jettag.provenance import provenance
 
@@ -136,9 +136,9 @@ def apply_tagger(model: Path, spec: dict, inputs: list[str], output: Path, *, pr
             for chunk in tqdm(chunks, desc=f"apply {path.name}", unit="chunk",
                               disable=None if progress is None else not progress):
                 res = pad_chunk(chunk, pp, str(path))
-                jet_flow.update(res["jet_flow"])
-                n_unknown += res["n_unknown"]
-                a = res["arrays"]
+                jet_flow.update(res.jet_flow)
+                n_unknown += res.n_unknown
+                a = res.arrays
                 for start in range(0, len(a["label"]), BATCH_SIZE):
                     sl = slice(start, start + BATCH_SIZE)
                     p = np.asarray(tagger(a["tracks"][sl], a["valid"][sl], a["jets"][sl]), dtype=np.float32)

@@ -97,6 +97,17 @@ VERBS: dict[str, tuple[str, str, str, list]] = {
             (["--output"], {"required": True, "type": Path}),
         ],
     ),
+    "summary": (
+        "jettag.report", "write_summary",
+        "The report's summary page: performance table, ROC figure, one headline per study.",
+        [
+            (["--spec"], {"default": None, "help": "facts shown in the summary (e.g. config_hash)"}),
+            (["--performance"], {"required": True, "type": Path, "help": "performance.csv"}),
+            (["--roc"], {"required": True, "type": Path, "help": "the ROC figure (PNG)"}),
+            (["--studies"], {"nargs": "*", "default": [], "type": Path, "help": "study tables (CSV)"}),
+            (["--output"], {"required": True, "type": Path}),
+        ],
+    ),
     "plot": (
         "jettag.plotting", "make_plot",
         "Draw one kind of plot (roc, discriminant, pt, loss, inputs, ...).",

@@ -86,6 +86,18 @@ def load(path: str | Path, overrides: dict | None = None) -> dict[str, Any]:
     return resolve(cfg, str(path))
 
 
+@functools.cache
+def _defaults() -> dict:
+    filled: dict[str, Any] = {}
+    _Validator(_schema()).validate(filled)  # an empty config is valid: this fills in every default
+    return filled
+
+
+def defaults(section: str) -> dict[str, Any]:
+    """The schema's defaults of one top-level ``section`` (e.g. ``training``), nested keys included."""
+    return copy.deepcopy(_defaults()[section])
+
+
 def merge(base: dict, update: dict) -> dict:
     """Recursive dict merge; ``update`` wins. Neither input is modified."""
     out = copy.deepcopy(base)

@@ -1,11 +1,13 @@
 # Shared helpers: the resolved config, paths, per-rule resources and input functions.
+# Every result path comes from jettag.paths.ResultPaths (PATHS below).
 import glob
 import json
 import sys
 
 from jettag import config as jettag_config
 from jettag.errors import JettagError
-from jettag.studies.variants import data_dir, plan_tagger
+from jettag.paths import ResultPaths
+from jettag.taggers import plan_tagger
 
 try:
     _resolved = jettag_config.resolve(config, "workflow config")
@@ -14,8 +16,7 @@ except JettagError as _error:
 config.clear()
 config.update(_resolved)
 
-R = config["results_dir"]
-S = config["resources_dir"]
+PATHS = ResultPaths.of(config)
 TRAIN_SAMPLE = config["train_sample"]
 MODELS = list(config["models"])
 NEURAL_MODELS = [m for m in MODELS if config["models"][m]["type"] != "ip3d"]
@@ -78,7 +79,7 @@ def sample_files(sample):
     spec = config["samples"][sample]
     if "generator" in spec:
         n = spec["generator"]["shards"]
-        return [f"{S}/samples/{sample}/shard{k}.root" for k in range(n)]
+        return [PATHS.shard(sample, k) for k in range(n)]
     files = []
     for pattern in spec["files"]:
         matched = (
@@ -92,13 +93,6 @@ def sample_files(sample):
     return files
 
 
-def split_files(sample):
-    d = data_dir(config, sample)
-    return {s: f"{d}/{s}.h5" for s in ("train", "val", "test")} | {
-        "norm": f"{d}/norm.json"
-    }
-
-
 def tagger_plan(tagger):
     try:
         return plan_tagger(config, tagger)
@@ -106,18 +100,13 @@ def tagger_plan(tagger):
         sys.exit(f"jettag: {error}")
 
 
-def model_outputs(tagger):
-    d = f"{R}/models/{tagger}"
-    return {
-        "best": f"{d}/best.pt",
-        "last": f"{d}/last.pt",
-        "history": f"{d}/history.csv",
-        "diagnostics": f"{d}/diagnostics.json",
-    }
-
-
 def scores_file(tagger, sample=None):
-    return f"{R}/scores/{sample or TRAIN_SAMPLE}/{tagger}.h5"
+    return PATHS.scores(sample or TRAIN_SAMPLE, tagger)
+
+
+def train_sample_file(name):
+    """An output of the preprocess rule (by name) for the training sample."""
+    return expand(getattr(rules.preprocess.output, name), sample=TRAIN_SAMPLE)[0]
 
 
 def plot_spec():
@@ -133,18 +122,18 @@ def plot_spec():
 
 def main_plots():
     names = ["roc", "discriminant", "vs_pt", "inputs"]
-    out = [f"{R}/plots/{n}.{PLOT_FORMATS[0]}" for n in names]
-    out += [f"{R}/plots/loss_{m}.{PLOT_FORMATS[0]}" for m in NEURAL_MODELS]
+    out = [PATHS.plot(n, PLOT_FORMATS[0]) for n in names]
+    out += [PATHS.plot(f"loss_{m}", PLOT_FORMATS[0]) for m in NEURAL_MODELS]
     return out
 
 
 def all_outputs():
     return (
-        [f"{R}/metrics/performance.csv", f"{R}/config.yaml"]
+        [PATHS.performance(), PATHS.resolved_config()]
         + main_plots()
-        + [f"{R}/models/{m}/model.onnx" for m in MODELS]
+        + [PATHS.onnx(m) for m in MODELS]
         + (
-            [f"{R}/lr_find/{m}.png" for m in NEURAL_MODELS]
+            [PATHS.lr_find(m, "png") for m in NEURAL_MODELS]
             if config["plots"]["lr_find"]
             else []
         )
@@ -153,27 +142,16 @@ def all_outputs():
 
 
 def train_inputs(w):
-    plan = tagger_plan(w.tagger)
-    d = plan["data_dir"]
-    inputs = {"train": f"{d}/train.h5", "val": f"{d}/val.h5", "norm": f"{d}/norm.json"}
-    if plan["init_checkpoint"]:
-        inputs["init"] = plan["init_checkpoint"]
-    for i, required in enumerate(plan.get("requires", [])):
-        inputs[f"requires{i}"] = required
-    return inputs
+    return tagger_plan(w.tagger).training_inputs()
 
 
 def train_spec(w):
-    plan = tagger_plan(w.tagger)
-    spec = dict(plan["spec"])
-    if plan["init_checkpoint"]:
-        spec["init_checkpoint"] = plan["init_checkpoint"]
-    return as_json(spec)
+    return as_json(tagger_plan(w.tagger).training_spec())
 
 
 def train_launcher(w):
     """`torchrun` for DistributedDataParallel training (training.ddp), else nothing."""
-    opts = tagger_plan(w.tagger)["spec"]["training"]
+    opts = tagger_plan(w.tagger).spec["training"]
     if not opts["ddp"]:
         return ""
     return (
@@ -182,7 +160,7 @@ def train_launcher(w):
 
 
 def train_gpus(w):
-    return tagger_plan(w.tagger)["spec"]["training"]["gpus"]
+    return tagger_plan(w.tagger).spec["training"]["gpus"]
 
 
 def plot_outputs(stem, category, caption, subcategory=None):

@@ -1,10 +1,10 @@
 rule evaluate:
     """Scores (p_b, p_c, p_u) of one tagger on the test split of one sample."""
     input:
-        checkpoint=f"{R}/models/{{tagger}}/best.pt",
-        data=f"{R}/data/{{sample}}/test.h5",
+        checkpoint=rules.train.output.best,
+        data=rules.preprocess.output.test,
     output:
-        f"{R}/scores/{{sample}}/{{tagger}}.h5",
+        PATHS.scores("{sample}", "{tagger}"),
     log:
         "logs/evaluate/{sample}_{tagger}.log",
     conda:
@@ -13,7 +13,7 @@ rule evaluate:
     resources:
         **rule_resources("evaluate"),
     params:
-        fc=lambda w: tagger_plan(w.tagger)["spec"]["fc"],
+        fc=lambda w: tagger_plan(w.tagger).spec["fc"],
     shell:
         "OMP_NUM_THREADS={threads} jettag evaluate --checkpoint {input.checkpoint:q} "
         "--data {input.data:q} --tagger {wildcards.tagger} --fc {params.fc} "
@@ -27,7 +27,7 @@ rule metrics:
         lambda w: EXTRA_SCORES,
     output:
         report(
-            f"{R}/metrics/performance.csv",
+            PATHS.performance(),
             category="Performance",
             caption="../report/performance.rst",
         ),

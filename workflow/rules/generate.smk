@@ -1,7 +1,7 @@
 rule generate:
     """One shard of a generated sample: Pythia8 events, FastJet jets, emulated tracks."""
     output:
-        f"{S}/samples/{{sample}}/shard{{shard}}.root",
+        PATHS.shard("{sample}", "{shard}"),
     log:
         "logs/generate/{sample}_shard{shard}.log",
     conda:

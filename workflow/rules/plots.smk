@@ -4,7 +4,7 @@ rule plot_performance:
         performance_scores,
     output:
         plot_outputs(
-            f"{R}/plots/{{kind}}", "Performance", "../report/performance_plots.rst"
+            PATHS.plot("{kind}"), "Performance", "../report/performance_plots.rst"
         ),
     log:
         "logs/plots/{kind}.log",
@@ -25,11 +25,11 @@ rule plot_performance:
 rule plot_loss:
     """Train and validation loss per epoch, with the loss-curve diagnostics."""
     input:
-        history=f"{R}/models/{{tagger}}/history.csv",
-        diagnostics=f"{R}/models/{{tagger}}/diagnostics.json",
+        history=rules.train.output.history,
+        diagnostics=rules.train.output.diagnostics,
     output:
         plot_outputs(
-            f"{R}/plots/loss_{{tagger}}",
+            PATHS.plot("loss_{tagger}"),
             "Training",
             "../report/loss.rst",
             "Loss curves",
@@ -51,9 +51,9 @@ rule plot_loss:
 rule plot_inputs:
     """Input feature distributions per flavour after preprocessing (train split)."""
     input:
-        f"{R}/data/{TRAIN_SAMPLE}/train.h5",
+        train_sample_file("train"),
     output:
-        plot_outputs(f"{R}/plots/inputs", "Inputs", "../report/inputs.rst"),
+        plot_outputs(PATHS.plot("inputs"), "Inputs", "../report/inputs.rst"),
     log:
         "logs/plots/inputs.log",
     conda:

@@ -3,11 +3,7 @@ rule preprocess:
     input:
         lambda w: sample_files(w.sample),
     output:
-        train=f"{R}/data/{{sample}}/train.h5",
-        val=f"{R}/data/{{sample}}/val.h5",
-        test=f"{R}/data/{{sample}}/test.h5",
-        norm=f"{R}/data/{{sample}}/norm.json",
-        summary=f"{R}/data/{{sample}}/summary.json",
+        **PATHS.preprocess_outputs("{sample}"),
     log:
         "logs/preprocess/{sample}.log",
     conda:
@@ -28,7 +24,7 @@ rule resolved_config:
     """The config this study ran with, every default filled in (shown in the report)."""
     output:
         report(
-            f"{R}/config.yaml",
+            PATHS.resolved_config(),
             category="Configuration",
             caption="../report/config.rst",
         ),

@@ -1,6 +1,6 @@
 # Studies: see docs/studies.md. Each study is a named target (`snakemake --cores 2 ensembles`)
 # whose fan-out jobs are mostly the ordinary `train` and `evaluate` rules applied to tagger
-# variants (`dips--seed2`, `dips--no-hits`, ...; jettag.studies.variants); the rules below add the
+# variants (`dips--seed2`, `dips--no-hits`, ...; jettag.taggers); the rules below add the
 # study-specific steps and one summary per study (table + plots in the report).
 ruleorder: study_ensemble_combine > evaluate
 
@@ -8,9 +8,9 @@ ruleorder: study_ensemble_combine > evaluate
 rule study_ensemble_combine:
     """Average the members' probabilities into the scores of {model}_ensemble / _snapshot."""
     input:
-        lambda w: _study_plan(study_plan.combine_inputs, w.sample, w.model, w.kind),
+        lambda w: _study_plan(study_ensembles.combine_inputs, w.sample, w.model, w.kind),
     output:
-        f"{R}/scores/{{sample}}/{{model}}_{{kind}}.h5",
+        PATHS.scores("{sample}", "{model}_{kind}"),
     log:
         "logs/studies/combine_{sample}_{model}_{kind}.log",
     wildcard_constraints:
@@ -30,10 +30,10 @@ rule study_ensemble_combine:
 rule study_saliency_compute:
     """Gradient and integrated-gradients maps of D_b for one tagger (batched)."""
     input:
-        checkpoint=f"{R}/models/{{tagger}}/best.pt",
-        data=f"{R}/data/{TRAIN_SAMPLE}/test.h5",
+        checkpoint=rules.train.output.best,
+        data=train_sample_file("test"),
     output:
-        f"{R}/studies/saliency/maps_{{tagger}}.h5",
+        PATHS.saliency_maps("{tagger}"),
     log:
         "logs/studies/saliency_{tagger}.log",
     conda:
@@ -51,12 +51,10 @@ rule study_saliency_compute:
 rule study_ablation_permutation:
     """Permutation importance of a trained tagger (no retraining)."""
     input:
-        checkpoint=f"{R}/models/{{tagger}}/best.pt",
-        data=f"{R}/data/{TRAIN_SAMPLE}/test.h5",
+        checkpoint=rules.train.output.best,
+        data=train_sample_file("test"),
     output:
-        csv=f"{R}/studies/ablation/permutation_{{tagger}}.csv",
-        md=f"{R}/studies/ablation/permutation_{{tagger}}.md",
-        html=f"{R}/studies/ablation/permutation_{{tagger}}.html",
+        **{ext: PATHS.permutation("{tagger}", ext) for ext in ("csv", "md", "html")},
     log:
         "logs/studies/permutation_{tagger}.log",
     conda:
@@ -74,13 +72,11 @@ rule study_ablation_permutation:
 rule study_kfold_split:
     """Fold I of K: train+val jets split by event; val = fold I, train = the other folds."""
     input:
-        train=f"{R}/data/{TRAIN_SAMPLE}/train.h5",
-        val=f"{R}/data/{TRAIN_SAMPLE}/val.h5",
-        norm=f"{R}/data/{TRAIN_SAMPLE}/norm.json",
+        train=train_sample_file("train"),
+        val=train_sample_file("val"),
+        norm=train_sample_file("norm"),
     output:
-        train=f"{R}/studies/kfold/data/fold{{index}}of{{folds}}/train.h5",
-        val=f"{R}/studies/kfold/data/fold{{index}}of{{folds}}/val.h5",
-        norm=f"{R}/studies/kfold/data/fold{{index}}of{{folds}}/norm.json",
+        **PATHS.training_files(PATHS.fold_dir("{index}", "{folds}")),
     log:
         "logs/studies/kfold_split_{index}of{folds}.log",
     wildcard_constraints:
@@ -106,13 +102,11 @@ rule study_kfold_split:
 rule study_subset:
     """A nested, event-wise fraction of the training jets (learning curves)."""
     input:
-        train=f"{R}/data/{TRAIN_SAMPLE}/train.h5",
-        val=f"{R}/data/{TRAIN_SAMPLE}/val.h5",
-        norm=f"{R}/data/{TRAIN_SAMPLE}/norm.json",
+        train=train_sample_file("train"),
+        val=train_sample_file("val"),
+        norm=train_sample_file("norm"),
     output:
-        train=f"{R}/studies/bias_variance/data/frac{{fraction}}/train.h5",
-        val=f"{R}/studies/bias_variance/data/frac{{fraction}}/val.h5",
-        norm=f"{R}/studies/bias_variance/data/frac{{fraction}}/norm.json",
+        **PATHS.training_files(PATHS.subset_dir("{fraction}")),
     log:
         "logs/studies/subset_frac{fraction}.log",
     wildcard_constraints:
@@ -136,9 +130,9 @@ rule study_subset:
 rule study_search_overfit:
     """Fast-prototyping check: did {model}--overfit reach a training loss near zero?"""
     input:
-        f"{R}/models/{{model}}--overfit/history.csv",
+        PATHS.history("{model}--overfit"),
     output:
-        f"{R}/studies/search/overfit_{{model}}.json",
+        PATHS.overfit_check("{model}"),
     log:
         "logs/studies/overfit_{model}.log",
     wildcard_constraints:

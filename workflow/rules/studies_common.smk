@@ -1,6 +1,9 @@
 # Helpers of the study rules (studies.smk): plans, specs and summary outputs.
-from jettag.studies import STUDIES
+from jettag.studies import ensembles as study_ensembles
 from jettag.studies import plan as study_plan
+from jettag.studies import registry as study_registry
+
+STUDIES = study_registry.names()
 
 
 def _study_plan(func, *args):

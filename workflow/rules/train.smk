@@ -3,7 +3,7 @@ rule train:
     input:
         unpack(train_inputs),
     output:
-        **model_outputs("{tagger}"),
+        **PATHS.model_outputs("{tagger}"),
     log:
         "logs/train/{tagger}.log",
     wildcard_constraints:
@@ -35,10 +35,10 @@ use rule train as train_variant with:
 rule export_onnx:
     """ONNX export with the normalisation inside; parity with torch checked on the test split."""
     input:
-        checkpoint=f"{R}/models/{{tagger}}/best.pt",
-        data=lambda w: f"{tagger_plan(w.tagger)['data_dir']}/test.h5",
+        checkpoint=rules.train.output.best,
+        data=lambda w: PATHS.data_files(tagger_plan(w.tagger).data_dir)["test"],
     output:
-        f"{R}/models/{{tagger}}/model.onnx",
+        PATHS.onnx("{tagger}"),
     log:
         "logs/export/{tagger}.log",
     conda:
@@ -56,9 +56,9 @@ rule lr_range_test:
     input:
         unpack(train_inputs),
     output:
-        csv=f"{R}/lr_find/{{tagger}}.csv",
+        csv=PATHS.lr_find("{tagger}", "csv"),
         plot=report(
-            f"{R}/lr_find/{{tagger}}.png",
+            PATHS.lr_find("{tagger}", "png"),
             category="Training",
             subcategory="Learning-rate range tests",
             caption="../report/lr_find.rst",
@@ -81,4 +81,4 @@ rule lr_range_test:
 rule lr_find:
     """Learning-rate range tests of every neural model."""
     input:
-        [f"{R}/lr_find/{m}.csv" for m in NEURAL_MODELS],
+        expand(rules.lr_range_test.output.csv, tagger=NEURAL_MODELS),

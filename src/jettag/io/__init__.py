@@ -5,8 +5,10 @@
 sigma_d0, sigma_z0SinTheta``, the hit counts of ``jettag.features.HIT_FIELDS``, ``truthOrigin``).
 """
 
-from jettag.io.mapping import JET_FIELDS, LAYOUTS, TRACK_FIELDS, resolve_input
-from jettag.io.reader import expand_files, read_all, read_jets
+from jettag.io.files import expand_files
+from jettag.io.layouts import LAYOUTS
+from jettag.io.mapping import JET_FIELDS, TRACK_FIELDS, resolve_input
+from jettag.io.reader import read_all, read_jets
 from jettag.io.writer import write_root_atomic
 
 __all__ = [

@@ -4,15 +4,16 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
 import yaml
 
 from jettag.features import HIT_FIELDS
+from jettag.io.files import expand_files, open_root, trees_in
+from jettag.io.layouts import LAYOUTS
+from jettag.io.layouts.names import JETTY, TRACKY, list_depth, name_ends
 from jettag.io.mapping import JET_FIELDS, TRACK_FIELDS
-from jettag.io.reader import expand_files, open_root, trees_in
 
 #: Name endings (lower case, after the last '_' or the whole name) per canonical variable.
 JET_ALIASES: dict[str, tuple[str, ...]] = {
@@ -49,27 +50,16 @@ TRACK_ALIASES: dict[str, tuple[str, ...]] = {
     **{h: (h.lower(), h.lower().replace("numberof", "n")) for h in HIT_FIELDS},
     "truthOrigin": ("truthorigin", "origin"),
 }
-_TRACKY = re.compile(r"trk|track|cand|pfc|constit|tracks", re.IGNORECASE)
-_JETTY = re.compile(r"jet|akt|antikt", re.IGNORECASE)
 _NO_JET_NEEDED = {"label", "eventNumber"}
-
-
-def _depth(typename: str) -> int:
-    return typename.count("vector<") + typename.count("[]") + typename.count("var *")
-
-
-def _ends(name: str, alias: str) -> bool:
-    low = name.lower()
-    return low == alias or low.endswith("_" + alias) or low.endswith("." + alias)
 
 
 def _find(names, aliases, want_depth, depth, context) -> str | None:
     for alias in aliases:
-        hits = [n for n in names if _ends(n, alias) and depth[n] == want_depth]
+        hits = [n for n in names if name_ends(n, alias) and depth[n] == want_depth]
         if context == "tracks":
-            hits = [n for n in hits if _TRACKY.search(n)]
+            hits = [n for n in hits if TRACKY.search(n)]
         elif context == "jets":
-            hits = [n for n in hits if _JETTY.search(n) and not _TRACKY.search(n)]
+            hits = [n for n in hits if JETTY.search(n) and not TRACKY.search(n)]
         if hits:
             return sorted(hits, key=lambda n: (len(n), n))[0]
     return None
@@ -87,31 +77,16 @@ def _branch_table(tree) -> dict[str, str]:
 
 
 def guess_layout(types: dict[str, str]) -> str:
-    names = list(types)
-    if any(n.lower().endswith("_jetidx") for n in names):
-        return "eventwise_indexed"
-    if any(_depth(t) >= 2 and _JETTY.search(n) for n, t in types.items()):
-        return "eventwise_nested"
-    jet_pts = [n for n in names if _ends(n, "pt") and _JETTY.search(n) and not _TRACKY.search(n)]
-    if (
-        jet_pts
-        and all(_depth(types[n]) == 1 for n in jet_pts)
-        and any(_depth(types[n]) == 2 for n in names if _TRACKY.search(n))
-    ):
-        return "eventwise_nested"
-    return "jetwise"
+    """The layout whose ``detect`` scores ``types`` highest (ties: ``LAYOUTS`` order)."""
+    return max(LAYOUTS.values(), key=lambda layout: layout.detect(types)).name
 
 
 def propose_mapping(tree, types: dict[str, str]) -> tuple[dict, list[str]]:
     """(proposed ``input`` section, notes) for one tree."""
-    layout = guess_layout(types)
+    layout = LAYOUTS[guess_layout(types)]
     names = list(types)
-    depth = {n: _depth(t) for n, t in types.items()}
-    jet_depth, trk_depth = {
-        "jetwise": (0, 1),
-        "eventwise_nested": (1, 2),
-        "eventwise_indexed": (1, 1),
-    }[layout]
+    depth = {n: list_depth(t) for n, t in types.items()}
+    jet_depth, trk_depth = layout.depth["jets"], layout.depth["tracks"]
     notes: list[str] = []
     jets: dict = {}
     for field in JET_FIELDS:
@@ -128,10 +103,10 @@ def propose_mapping(tree, types: dict[str, str]) -> tuple[dict, list[str]]:
             jets[field] = found
     tracks: dict = {}
     link_index = None
-    if layout == "eventwise_indexed":
+    if "index" in layout.link:
         link_index = sorted(
             (n for n in names if n.lower().endswith("_jetidx")),
-            key=lambda n: (not _TRACKY.search(n[: -len("jetIdx")]), len(n), n),
+            key=lambda n: (not TRACKY.search(n[: -len("jetIdx")]), len(n), n),
         )[0]
         prefix = link_index[: -len("jetIdx")]
         pool = [n for n in names if n.startswith(prefix)]
@@ -143,7 +118,7 @@ def propose_mapping(tree, types: dict[str, str]) -> tuple[dict, list[str]]:
             TRACK_ALIASES[field],
             trk_depth,
             depth,
-            None if layout == "eventwise_indexed" else "tracks",
+            None if link_index else "tracks",
         )
         if found is None:
             if field in HIT_FIELDS:
@@ -161,8 +136,9 @@ def propose_mapping(tree, types: dict[str, str]) -> tuple[dict, list[str]]:
             f"no hit-count branches for {len(missing_hits)} of 8 hit fields: set to 0; "
             "adapt preprocess.tracks hit cuts or give constants of a good track"
         )
-    # units and derived variables
-    nano = layout == "eventwise_indexed"
+    # units (the layout's default length unit) and derived variables
+    d0_default = layout.defaults["tracks"]["d0"]
+    length_unit = d0_default.get("unit") if isinstance(d0_default, dict) else None
     trk_eta = tracks.get("eta") if isinstance(tracks.get("eta"), str) else None
     for field in ("d0", "z0SinTheta", "sigma_d0", "sigma_z0SinTheta"):
         b = tracks[field]
@@ -174,18 +150,21 @@ def propose_mapping(tree, types: dict[str, str]) -> tuple[dict, list[str]]:
         if field.startswith(("z0", "sigma_z0")) and is_dz and trk_eta:
             d = {"divide": [b, {"cosh": trk_eta}]}
             notes.append(f"tracks.{field}: z0 sin(theta) = {b} / cosh({trk_eta})")
-        if nano:
-            d["unit"] = "cm"
+        if length_unit:
+            d["unit"] = length_unit
         tracks[field] = d if len(d) > 1 or "divide" in d else b
-    if nano:
-        notes.append("lengths assumed in cm (NanoAOD convention): check the file's documentation")
+    if length_unit:
+        notes.append(
+            f"lengths assumed in {length_unit} (the {layout.name} default): check the file's "
+            "documentation"
+        )
     pt_unit = _guess_mev(tree, jets.get("pt"))
     if pt_unit:
         jets["pt"] = {"branch": jets["pt"], "unit": "MeV"}
         if isinstance(tracks.get("pt"), str) and tracks["pt"] != "TODO":
             tracks["pt"] = {"branch": tracks["pt"], "unit": "MeV"}
         notes.append("jet pT values look like MeV: unit MeV proposed")
-    proposal: dict = {"layout": layout, "tree": tree.name, "jets": jets, "tracks": tracks}
+    proposal: dict = {"layout": layout.name, "tree": tree.name, "jets": jets, "tracks": tracks}
     if link_index:
         proposal["link"] = {"index": link_index}
         charge = tracks.get("charge")

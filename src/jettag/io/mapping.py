@@ -1,8 +1,9 @@
-"""Canonical field names and the default branch mapping of each input layout, as data.
+"""Canonical field names, and a sample's ``input`` section resolved against its layout's defaults.
 
 A mapping sends each canonical name to a *definition*: a branch name (string) or an operation of
 ``jettag.io.operations`` (e.g. ``{branch: JetPFCands_d0, unit: cm}``). A sample's ``input`` section
-overrides single canonical names of its layout's default mapping.
+overrides single canonical names of its layout's default mapping (``jettag.io.layouts``).
+The ``constituent_filter`` is turned into cuts of :mod:`jettag.cuts` on branches.
 """
 
 from __future__ import annotations
@@ -11,10 +12,13 @@ import copy
 
 import numpy as np
 
+from jettag.cuts import OPERATORS, Cut, Cuts
 from jettag.errors import JettagError
 from jettag.features import HIT_FIELDS
+from jettag.io import operations as ops
+from jettag.io.layouts import GENERATOR_MAPPING, LAYOUTS, NANOAOD_MAPPING
 
-LAYOUTS: tuple[str, ...] = ("jetwise", "eventwise_nested", "eventwise_indexed")
+__all__ = ["GENERATOR_MAPPING", "JET_FIELDS", "LAYOUTS", "NANOAOD_MAPPING", "TRACK_FIELDS"]
 
 #: Canonical per-jet fields and their dtypes (in this order in every chunk).
 JET_FIELDS: dict[str, np.dtype] = {
@@ -43,81 +47,6 @@ TRACK_FIELDS: dict[str, np.dtype] = {
 #: branch is absent (an explicitly configured branch must exist).
 OPTIONAL_TRACK_FIELDS: dict[str, int] = {"truthOrigin": -1}
 
-#: The jet-wise branch names written by ``jettag generate`` (docs/branches.md).
-GENERATOR_MAPPING: dict = {
-    "jets": {
-        "pt": "jet_pt",
-        "eta": "jet_eta",
-        "phi": "jet_phi",
-        "label": "HadronConeExclTruthLabelID",
-        "eventNumber": "eventNumber",
-    },
-    "tracks": {
-        "pt": "track_pt",
-        "eta": "track_eta",
-        "phi": "track_phi",
-        "charge": "track_charge",
-        "d0": "track_d0",
-        "z0SinTheta": "track_z0SinTheta",
-        "sigma_d0": "track_sigma_d0",
-        "sigma_z0SinTheta": "track_sigma_z0SinTheta",
-        **{h: f"track_{h}" for h in HIT_FIELDS},
-        "truthOrigin": "track_truthOrigin",
-    },
-}
-
-#: CMS NanoAOD / PFNano: ``Jet_*`` per event, constituents ``JetPFCands_*`` linked by
-#: ``JetPFCands_jetIdx``; lengths in cm; no hit counts (constants: see docs/inputs.md).
-NANOAOD_MAPPING: dict = {
-    "jets": {
-        "pt": "Jet_pt",
-        "eta": "Jet_eta",
-        "phi": "Jet_phi",
-        "label": "Jet_hadronFlavour",
-        "eventNumber": "event",
-    },
-    "tracks": {
-        "pt": "JetPFCands_pt",
-        "eta": "JetPFCands_eta",
-        "phi": "JetPFCands_phi",
-        "charge": "JetPFCands_charge",
-        "d0": {"branch": "JetPFCands_d0", "unit": "cm"},
-        "z0SinTheta": {"divide": ["JetPFCands_dz", {"cosh": "JetPFCands_eta"}], "unit": "cm"},
-        "sigma_d0": {"branch": "JetPFCands_d0Err", "unit": "cm"},
-        "sigma_z0SinTheta": {
-            "divide": ["JetPFCands_dzErr", {"cosh": "JetPFCands_eta"}],
-            "unit": "cm",
-        },
-        # NanoAOD stores no hit counts: a nominal good track (passes the default selection).
-        "numberOfInnermostPixelLayerHits": {"constant": 1},
-        "numberOfNextToInnermostPixelLayerHits": {"constant": 1},
-        "numberOfPixelHits": {"constant": 4},
-        "numberOfSCTHits": {"constant": 8},
-        "numberOfPixelHoles": {"constant": 0},
-        "numberOfSCTHoles": {"constant": 0},
-        "numberOfPixelSharedHits": {"constant": 0},
-        "numberOfSCTSharedHits": {"constant": 0},
-        "truthOrigin": {"constant": -1},
-    },
-    "link": {"index": "JetPFCands_jetIdx"},
-    # tracks: charged candidates with stored track details (d0Err = -1 when absent, e.g. the
-    # charged candidates below 0.5 GeV in PFNano)
-    "constituent_filter": {
-        "all": [
-            {"charge_nonzero": "JetPFCands_charge"},
-            {"branch": "JetPFCands_d0Err", "op": ">", "value": 0},
-        ]
-    },
-}
-
-#: Per layout: default tree name and default mapping.
-DEFAULTS: dict[str, dict] = {
-    "jetwise": {"tree": "jets", **GENERATOR_MAPPING, "link": {}, "constituent_filter": {}},
-    "eventwise_nested": {"tree": "jets", **GENERATOR_MAPPING, "link": {}, "constituent_filter": {}},
-    "eventwise_indexed": {"tree": "Events", **NANOAOD_MAPPING},
-}
-
-
 def resolve_input(input_spec: dict | None) -> dict:
     """Full mapping for ``input_spec``: layout, tree, jets, tracks, link, constituent_filter.
 
@@ -134,8 +63,8 @@ def resolve_input(input_spec: dict | None) -> dict:
     layout = spec.get("layout") or "jetwise"
     if layout not in LAYOUTS:
         raise JettagError(f"input.layout: '{layout}' is not one of {list(LAYOUTS)}")
-    base = copy.deepcopy(DEFAULTS[layout])
-    out = {"layout": layout, "tree": spec.get("tree") or base["tree"], "explicit": set()}
+    base = copy.deepcopy(dict(LAYOUTS[layout].defaults))
+    out = {"layout": layout, "tree": spec.get("tree") or LAYOUTS[layout].tree, "explicit": set()}
     for section, fields in (("jets", JET_FIELDS), ("tracks", TRACK_FIELDS)):
         user = spec.get(section) or {}
         if not isinstance(user, dict):
@@ -151,5 +80,42 @@ def resolve_input(input_spec: dict | None) -> dict:
         out["explicit"] |= {f"{section}.{k}" for k in user}
     for section in ("link", "constituent_filter"):
         user = spec.get(section)
-        out[section] = copy.deepcopy(user) if user else base[section]
+        out[section] = copy.deepcopy(user) if user else base.get(section, {})
     return out
+
+
+def constituent_cuts(spec) -> Cuts:
+    """The cuts of an ``input.constituent_filter`` section, on branches (docs/inputs.md):
+    ``{charge_nonzero: B}``, ``{branch: B, op: OP, value: V}`` or ``{all: [filter, ...]}``."""
+    return Cuts(tuple(_filter_cuts(spec)), "input.constituent_filter")
+
+
+def _filter_cuts(spec) -> list[Cut]:
+    if not spec:
+        return []
+    if not isinstance(spec, dict):
+        raise JettagError("input.constituent_filter: must be a mapping (see docs/inputs.md)")
+    if "all" in spec:
+        if set(spec) != {"all"} or not isinstance(spec["all"], list):
+            raise JettagError("input.constituent_filter: write all: [filter, filter, ...]")
+        return [c for s in spec["all"] for c in _filter_cuts(s)]
+    if set(spec) == {"charge_nonzero"}:
+        b = spec["charge_nonzero"]
+        if not isinstance(b, str):
+            raise JettagError(
+                "input.constituent_filter.charge_nonzero: give the charge branch name"
+            )
+        return [Cut(b, "!=", 0)]
+    if set(spec) == {"branch", "op", "value"}:
+        if spec["op"] not in OPERATORS or spec["op"] == "in":
+            known = ", ".join(op for op in OPERATORS if op != "in")
+            raise JettagError(
+                f"input.constituent_filter.op: unknown comparison {spec['op']!r}; known: {known}"
+            )
+        if not isinstance(spec["branch"], str) or not ops._is_number(spec["value"]):
+            raise JettagError("input.constituent_filter: branch must be a name, value a number")
+        return [Cut(spec["branch"], spec["op"], spec["value"])]
+    raise JettagError(
+        f"input.constituent_filter: unknown form {spec!r}; use {{charge_nonzero: BRANCH}}, "
+        "{branch: B, op: '!=', value: 0} or {all: [...]}"
+    )

@@ -1,12 +1,10 @@
 """Read ROOT files of any supported layout into jettag's canonical jets record, chunk by chunk.
 
-Layouts (docs/inputs.md):
-
-``jetwise``            one tree entry per jet; track branches are jagged (``vector<T>``) per jet.
-``eventwise_nested``   one entry per event; jet branches ``vector<T>``, track branches
-                       ``vector<vector<T>>`` (per jet, per track).
-``eventwise_indexed``  one entry per event; flat per-event collections of jets and of
-                       constituents, each constituent naming its jet by index (NanoAOD).
+The layout (``input.layout``: ``jetwise``, ``eventwise_nested``, ``eventwise_indexed``, ...) is an
+object of ``jettag.io.layouts.LAYOUTS``: it gives the list depth of each context (event, jets,
+tracks) and turns a chunk of checked branches into one value per jet and one list per jet of
+track values. This module does what every layout shares: resolve the mapping against the
+tree's branches, read, check types, depths and lengths, evaluate the definitions, cast.
 
 Every file is opened and checked on its own, then read with ``TTree.iterate`` in steps of
 ``step_size`` entries, so memory stays bounded for any number of files and every error names
@@ -16,8 +14,6 @@ the file it comes from.
 from __future__ import annotations
 
 import difflib
-import glob
-import os
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,118 +21,21 @@ from pathlib import Path
 
 import awkward as ak
 import numpy as np
-import uproot
 
+from jettag.cuts import Cuts
 from jettag.errors import JettagError
 from jettag.io import operations as ops
-from jettag.io.mapping import JET_FIELDS, OPTIONAL_TRACK_FIELDS, TRACK_FIELDS, resolve_input
+from jettag.io.files import expand_files, get_tree, open_root
+from jettag.io.layouts import LAYOUTS, Layout, RawChunk
+from jettag.io.mapping import (
+    JET_FIELDS,
+    OPTIONAL_TRACK_FIELDS,
+    TRACK_FIELDS,
+    constituent_cuts,
+    resolve_input,
+)
 
-# Nesting depth (list dimensions inside one tree entry) of each context, per layout.
-_DEPTH = {
-    "jetwise": {"event": 0, "jets": 0, "tracks": 1},
-    "eventwise_nested": {"event": 0, "jets": 1, "tracks": 2},
-    "eventwise_indexed": {"event": 0, "jets": 1, "tracks": 1},
-}
 _WHAT = {0: "a number per entry", 1: "a list per entry", 2: "a list of lists per entry"}
-_COMPARISONS = {
-    "==": np.equal,
-    "!=": np.not_equal,
-    "<": np.less,
-    "<=": np.less_equal,
-    ">": np.greater,
-    ">=": np.greater_equal,
-}
-
-
-# ------------------------------------------------------------------------------------------
-# files
-
-
-def expand_files(files) -> list[Path]:
-    """Expand glob patterns (sorted) and check every file exists."""
-    if isinstance(files, str | os.PathLike):
-        files = [files]
-    out: list[Path] = []
-    for item in files:
-        text = str(item)
-        if glob.has_magic(text):
-            matches = sorted(glob.glob(text, recursive=True))
-            if not matches:
-                raise JettagError(f"{text}: the pattern matches no file")
-            out.extend(Path(m) for m in matches)
-        else:
-            out.append(Path(text))
-    if not out:
-        raise JettagError("no input files given")
-    for path in out:
-        if not path.exists():
-            raise JettagError(f"{path}: input file does not exist")
-        if not path.is_file():
-            raise JettagError(f"{path}: is not a file (a directory?)")
-    return out
-
-
-def open_root(path: Path):
-    """``uproot.open`` with errors translated to JettagError naming the file."""
-    try:
-        with open(path, "rb") as fh:
-            magic = fh.read(4)
-    except OSError as exc:
-        raise JettagError(f"{path}: cannot be opened ({exc.strerror})") from None
-    if magic != b"root":
-        raise JettagError(
-            f"{path}: not a ROOT file (it does not start with the ROOT signature; first bytes "
-            f"{magic!r})"
-        )
-    try:
-        return uproot.open(path)
-    except FileNotFoundError:
-        raise JettagError(f"{path}: input file does not exist") from None
-    except Exception as exc:  # uproot raises many types for non-ROOT and damaged files
-        text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        if "not a ROOT file" in text or "magic" in text.lower():
-            raise JettagError(f"{path}: not a ROOT file ({text})") from None
-        raise JettagError(
-            f"{path}: cannot be read as a ROOT file, it may be truncated or corrupt "
-            f"({type(exc).__name__}: {text})"
-        ) from None
-
-
-#: What jettag reads as a "tree": TTrees and RNTuples (uproot reads both the same way).
-_TREE_TYPES = (uproot.behaviors.TTree.TTree, uproot.behaviors.RNTuple.RNTuple)
-
-
-def trees_in(rootfile) -> list[str]:
-    """Names of the TTrees and RNTuples in a file (any directory depth)."""
-    try:
-        return sorted(
-            {
-                k.rsplit(";", 1)[0]
-                for k, c in rootfile.classnames().items()
-                if c.startswith("TTree") or c.endswith("RNTuple")
-            }
-        )
-    except Exception:
-        return []
-
-
-def get_tree(rootfile, path: Path, name: str):
-    trees = trees_in(rootfile)
-    try:
-        obj = rootfile[name]
-    except KeyError:
-        obj = None
-    except Exception as exc:
-        raise JettagError(
-            f"{path}: tree '{name}' cannot be read, the file may be truncated or corrupt "
-            f"({type(exc).__name__}: {exc})"
-        ) from None
-    if obj is None or not isinstance(obj, _TREE_TYPES):
-        have = ", ".join(trees) if trees else "none"
-        raise JettagError(
-            f"{path}: no tree named '{name}' (trees in the file: {have}); set input.tree"
-        )
-    return obj
 
 
 # ------------------------------------------------------------------------------------------
@@ -145,13 +44,13 @@ def get_tree(rootfile, path: Path, name: str):
 
 @dataclass
 class _Plan:
-    layout: str
+    layout: Layout
     tree: str
     jets: dict
     tracks: dict
     explicit: set
-    link_index: str | None
-    filters: list = field(default_factory=list)  # [(branch, comparison, value)]
+    link: dict
+    filters: Cuts = field(default_factory=Cuts)  # constituent filter, on branches
 
     def fields(self):
         for name, d in self.jets.items():
@@ -161,7 +60,7 @@ class _Plan:
 
     def key(self, section, name) -> str:
         origin = (
-            "" if f"{section}.{name}" in self.explicit else f" (default for layout {self.layout})"
+            "" if f"{section}.{name}" in self.explicit else f" (default for layout {self.layout.name})"
         )
         return f"input.{section}.{name}{origin}"
 
@@ -171,42 +70,11 @@ class _Plan:
         for section, name, d in self.fields():
             for b in ops.branches(d):
                 users.setdefault(b, []).append((section, self.key(section, name)))
-        if self.link_index:
-            users.setdefault(self.link_index, []).append(("tracks", "input.link.index"))
-        for b, _, _ in self.filters:
-            users.setdefault(b, []).append(("tracks", "input.constituent_filter"))
+        for key, b in self.link.items():
+            users.setdefault(b, []).append((self.layout.link[key], f"input.link.{key}"))
+        for cut in self.filters:
+            users.setdefault(cut.variable, []).append(("tracks", "input.constituent_filter"))
         return users
-
-
-def _parse_filter(spec, layout) -> list:
-    if not spec:
-        return []
-    if not isinstance(spec, dict):
-        raise JettagError("input.constituent_filter: must be a mapping (see docs/inputs.md)")
-    if "all" in spec:
-        if set(spec) != {"all"} or not isinstance(spec["all"], list):
-            raise JettagError("input.constituent_filter: write all: [filter, filter, ...]")
-        return [f for s in spec["all"] for f in _parse_filter(s, layout)]
-    if set(spec) == {"charge_nonzero"}:
-        b = spec["charge_nonzero"]
-        if not isinstance(b, str):
-            raise JettagError(
-                "input.constituent_filter.charge_nonzero: give the charge branch name"
-            )
-        return [(b, "!=", 0)]
-    if set(spec) == {"branch", "op", "value"}:
-        if spec["op"] not in _COMPARISONS:
-            raise JettagError(
-                f"input.constituent_filter.op: unknown comparison {spec['op']!r}; "
-                f"known: {', '.join(_COMPARISONS)}"
-            )
-        if not isinstance(spec["branch"], str) or not ops._is_number(spec["value"]):
-            raise JettagError("input.constituent_filter: branch must be a name, value a number")
-        return [(spec["branch"], spec["op"], spec["value"])]
-    raise JettagError(
-        f"input.constituent_filter: unknown form {spec!r}; use {{charge_nonzero: BRANCH}}, "
-        "{branch: B, op: '!=', value: 0} or {all: [...]}"
-    )
 
 
 def make_plan(input_spec: dict | None) -> _Plan:
@@ -214,26 +82,25 @@ def make_plan(input_spec: dict | None) -> _Plan:
     for section in ("jets", "tracks"):
         for name, d in m[section].items():
             ops.validate(d, f"input.{section}.{name}")
-    link_index = None
-    if m["layout"] == "eventwise_indexed":
-        link = m["link"] or {}
-        extra = set(link) - {"index"}
-        if extra or not isinstance(link.get("index"), str):
+    layout = LAYOUTS[m["layout"]]
+    link = m["link"] or {}
+    if layout.link:
+        if set(link) != set(layout.link) or not all(isinstance(v, str) for v in link.values()):
+            keys = ", ".join(f"{k}: BRANCH" for k in layout.link)
             raise JettagError(
-                "input.link: layout eventwise_indexed needs link: {index: BRANCH}, the branch "
-                "giving each constituent's jet index (e.g. JetPFCands_jetIdx)"
+                f"input.link: layout {layout.name} needs link: {{{keys}}}, {layout.link_help}"
             )
-        link_index = link["index"]
-    elif m["link"]:
-        raise JettagError(f"input.link: only used by layout eventwise_indexed, not {m['layout']}")
+    elif link:
+        users = [n for n, lay in LAYOUTS.items() if lay.link]
+        raise JettagError(f"input.link: only used by layout(s) {', '.join(users)}, not {layout.name}")
     return _Plan(
-        layout=m["layout"],
+        layout=layout,
         tree=m["tree"],
         jets=dict(m["jets"]),
         tracks=dict(m["tracks"]),
         explicit=set(m["explicit"]),
-        link_index=link_index,
-        filters=_parse_filter(m["constituent_filter"], m["layout"]),
+        link=dict(link),
+        filters=constituent_cuts(m["constituent_filter"]),
     )
 
 
@@ -248,7 +115,7 @@ def _plan_for_tree(plan: _Plan, tree, path: Path) -> _Plan:
             p.tracks[name] = {"constant": default}
     d = p.jets["eventNumber"]
     if (
-        p.layout != "jetwise"
+        p.layout.per_event
         and "jets.eventNumber" not in p.explicit
         and any(b not in have for b in ops.branches(d))
     ):
@@ -345,7 +212,8 @@ def _fail(path, start, stop, text):
 def _build_chunk(chunk: ak.Array, p: _Plan, path: Path, start: int) -> ak.Array:
     n_entries = len(chunk)
     stop = start + n_entries
-    depth_of = _DEPTH[p.layout]
+    layout = p.layout
+    depth_of = layout.depth
     users = p.branch_users()
     raw = {}
     depth: dict[str, int] = {}
@@ -362,7 +230,7 @@ def _build_chunk(chunk: ak.Array, p: _Plan, path: Path, start: int) -> ak.Array:
                 start,
                 stop,
                 f"branch '{b}' is nested {d} deep ({ak.type(arr)}), but {keys} needs "
-                f"{_WHAT.get(want, want)} for layout {p.layout}",
+                f"{_WHAT.get(want, want)} for layout {layout.name}",
             )
         raw[b] = arr
         depth[b] = d
@@ -375,13 +243,13 @@ def _build_chunk(chunk: ak.Array, p: _Plan, path: Path, start: int) -> ak.Array:
             continue
         full = [b for b, who in users.items() if depth[b] == want and any(c == ctx for c, _ in who)]
         if not full:
-            if ctx == "jets" and p.layout == "eventwise_nested":
-                continue  # the jets are the outer lists of the track branches (below)
+            if ctx == "jets" and layout.jets_from_tracks:
+                continue
             _fail(
                 path,
                 start,
                 stop,
-                f"no branch mapped by input.{ctx} is {_WHAT[want]} as layout {p.layout} needs",
+                f"no branch mapped by input.{ctx} is {_WHAT[want]} as layout {layout.name} needs",
             )
         refs[ctx] = full[0]
         for b in full[1:]:
@@ -394,26 +262,15 @@ def _build_chunk(chunk: ak.Array, p: _Plan, path: Path, start: int) -> ak.Array:
                     f"{'tracks' if ctx == 'tracks' else 'jets'} per entry); they cannot "
                     f"describe the same {ctx}",
                 )
-    if p.layout == "eventwise_nested" and "jets" not in refs:
-        refs["jets"] = "#jets"
-        raw["#jets"] = ak.num(raw[refs["tracks"]], axis=2)
-    elif p.layout == "eventwise_nested":
-        jn = np.asarray(ak.num(raw[refs["jets"]], axis=1))
-        tn = np.asarray(ak.num(raw[refs["tracks"]], axis=1))
-        if not np.array_equal(jn, tn):
-            _fail(
-                path,
-                start,
-                stop,
-                f"jet branch '{refs['jets']}' and track branch '{refs['tracks']}' have "
-                "different numbers of jets per event",
-            )
 
     entry_number = np.arange(start, stop, dtype=np.int64)
     try:
+        keep = p.filters(raw) if len(p.filters) else None
+        raw_chunk = RawChunk(raw=raw, refs=refs, keep=keep, link=p.link, n_entries=n_entries)
+        layout.check(raw_chunk)
         jet_vals = {n: ops.evaluate(d, raw, entry_number) for n, d in p.jets.items()}
         trk_vals = {n: ops.evaluate(d, raw, entry_number) for n, d in p.tracks.items()}
-        return _assemble(jet_vals, trk_vals, raw, refs, p, n_entries)
+        return _assemble(jet_vals, trk_vals, raw_chunk, p)
     except JettagError as exc:
         if str(path) in str(exc):
             raise
@@ -432,71 +289,25 @@ def _is_array(v) -> bool:
     return isinstance(v, ak.Array | np.ndarray)
 
 
-def _broadcast(value, ref):
-    if not isinstance(value, ak.Array):
-        value = ak.Array(np.asarray(value))
-    return ak.broadcast_arrays(value, ref)[0]
-
-
-def _assemble(jet_vals, trk_vals, raw, refs, p: _Plan, n_entries: int) -> ak.Array:
+def _assemble(jet_vals, trk_vals, chunk: RawChunk, p: _Plan) -> ak.Array:
     layout = p.layout
-    # --- jets
-    if layout == "jetwise":
-        jets = dict(jet_vals)
-        n_jets = n_entries
-    else:
-        ref = raw[refs["jets"]]
-        jets = {
-            n: ak.flatten(_broadcast(v, ref), axis=1) if _is_array(v) else v
-            for n, v in jet_vals.items()
-        }
-        n_jets = int(ak.sum(ak.num(ref, axis=1)))
-    for n, v in jets.items():
+    n_jets = layout.n_jets(chunk)
+    jets = {}
+    for n, v in jet_vals.items():
         if not _is_array(v):
             jets[n] = ak.Array(np.full(n_jets, v, dtype=JET_FIELDS[n]))
-        elif structure(v)[0] != 0:
+            continue
+        v = layout.jet_values(v, chunk)
+        if structure(v)[0] != 0:
             raise JettagError(f"{p.key('jets', n)} does not give one number per jet")
-        else:
-            jets[n] = _cast(v, JET_FIELDS[n])
+        jets[n] = _cast(v, JET_FIELDS[n])
 
-    # --- tracks
-    ref = raw[refs["tracks"]] if "tracks" in refs else None
-    keep = None
-    if p.filters:
-        for b, cmp, value in p.filters:
-            m = _COMPARISONS[cmp](raw[b], value)
-            keep = m if keep is None else keep & m
-    if layout == "eventwise_indexed":
-        link = raw[p.link_index]
-        njet = np.asarray(ak.num(raw[refs["jets"]], axis=1), dtype=np.int64)
-        first = ak.Array(np.cumsum(njet) - njet)
-        ok = (link >= 0) & (link < ak.Array(njet))
-        keep = ok if keep is None else keep & ok
-        gidx = np.asarray(ak.flatten((link + first)[keep]), dtype=np.int64)
-        order = np.argsort(gidx, kind="stable")
-        counts = np.bincount(gidx, minlength=n_jets)
-
-        def restructure(v):
-            flat = np.asarray(ak.flatten(_broadcast(v, ref)[keep]))
-            return ak.unflatten(flat[order], counts)
-    elif layout == "eventwise_nested":
-
-        def restructure(v):
-            v = _broadcast(v, ref)
-            if keep is not None:
-                v = v[keep]
-            return ak.flatten(v, axis=1)
-    else:
-
-        def restructure(v):
-            v = _broadcast(v, ref)
-            return v[keep] if keep is not None else v
-
+    lists = layout.track_lists(chunk)
     tracks = {}
     shape_ref = None
     for n, v in trk_vals.items():
         if _is_array(v):
-            tracks[n] = _cast(restructure(v), TRACK_FIELDS[n])
+            tracks[n] = _cast(lists(v), TRACK_FIELDS[n])
             if structure(tracks[n])[0] != 1:
                 raise JettagError(f"{p.key('tracks', n)} does not give one number per track")
             if shape_ref is None:

@@ -146,7 +146,8 @@ def export_model(model: nn.Module, path: Path, example: tuple[torch.Tensor, ...]
 
 def export_onnx(checkpoint: Path, data: Path, output: Path) -> None:
     """Export ``checkpoint`` to ONNX at ``output`` and check parity on jets of ``data``."""
-    from jettag.models import load_checkpoint, unwrap
+    from jettag.models.checkpoints import load_checkpoint
+    from jettag.models.wrappers import unwrap
 
     checkpoint, data, output = Path(checkpoint), Path(data), Path(output)
     model, info = load_checkpoint(checkpoint)

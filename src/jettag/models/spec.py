@@ -4,7 +4,11 @@ A model spec (``jettag.config.model_spec``) holds keys common to every model (``
 ``name``, ``fc``, ``track_features``, ``jet_features``, ``drop_features``, ``training`` and any
 other key the schema's ``$defs/model`` defines that is not architecture) plus the architecture keys
 of its type, listed by the dataclass fields below. An architecture key of another type, or a key
-nobody knows, is a JettagError naming the key.
+nobody knows, is a JettagError naming the key. The types are those of the family table
+``jettag.models.registry.FAMILIES``.
+
+``set_width`` / ``set_depth`` edit a spec in place for capacity scans (``width_overrides`` /
+``depth_overrides`` of each dataclass; a type without them refuses).
 """
 
 from __future__ import annotations
@@ -85,8 +89,23 @@ class SpecBase:
         out.validate(name)
         return out
 
+    @classmethod
+    def current(cls, spec: dict) -> SpecBase:
+        """The architecture values ``spec`` sets (defaults for the others), taken as they are:
+        neither converted nor validated (what a spec edit starts from)."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in spec.items() if k in names})
+
     def validate(self, name: str) -> None:
         pass
+
+    def width_overrides(self, width: int, name: str) -> dict:
+        """The spec keys that give every hidden layer ``width`` units (capacity scan)."""
+        raise JettagError(f"model '{name}' of type '{self.TYPE}' has no width to scan")
+
+    def depth_overrides(self, depth: int, name: str) -> dict:
+        """The spec keys that give the model ``depth`` hidden layers (capacity scan)."""
+        raise JettagError(f"model '{name}' of type '{self.TYPE}' has no depth to scan")
 
 
 @dataclass(frozen=True)
@@ -141,6 +160,16 @@ class DeepSetsSpec(ArchSpec):
         if not self.phi_layers or not self.f_layers:
             raise JettagError(f"model '{name}': phi_layers and f_layers need at least one width")
 
+    def width_overrides(self, width: int, name: str) -> dict:
+        return {"phi_layers": [width] * len(self.phi_layers), "f_layers": [width] * len(self.f_layers)}
+
+    def depth_overrides(self, depth: int, name: str) -> dict:
+        """``depth`` layers of phi and of F, each as wide as the widest one now."""
+        return {
+            "phi_layers": [max(self.phi_layers)] * depth,
+            "f_layers": [max(self.f_layers)] * depth,
+        }
+
 
 @dataclass(frozen=True)
 class RNNSpec(ArchSpec):
@@ -159,6 +188,12 @@ class RNNSpec(ArchSpec):
             raise JettagError(f"model '{name}': cell '{self.cell}' must be lstm or gru")
         if self.hidden < 1 or self.num_layers < 1:
             raise JettagError(f"model '{name}': hidden and num_layers must be >= 1")
+
+    def width_overrides(self, width: int, name: str) -> dict:
+        return {"hidden": width, "head_layers": [width] * len(self.head_layers)}
+
+    def depth_overrides(self, depth: int, name: str) -> dict:
+        return {"num_layers": depth}
 
 
 @dataclass(frozen=True)
@@ -196,6 +231,22 @@ class TransformerSpec(ArchSpec):
             )
         if self.num_layers < 0 or self.ff_dim < 1:
             raise JettagError(f"model '{name}': num_layers must be >= 0 and ff_dim >= 1")
+
+    def width_overrides(self, width: int, name: str) -> dict:
+        """``embed_dim = width``, ``ff_dim = 2 * width`` and every dense layer ``width`` wide."""
+        if width % self.num_heads or width % self.pool_heads:
+            raise JettagError(
+                f"model '{name}': width {width} must divide by num_heads {self.num_heads} and pool_heads"
+            )
+        return {
+            "embed_dim": width,
+            "ff_dim": 2 * width,
+            "init_layers": [width] * len(self.init_layers),
+            "head_layers": [width] * len(self.head_layers),
+        }
+
+    def depth_overrides(self, depth: int, name: str) -> dict:
+        return {"num_layers": depth}
 
 
 DEFAULT_SD0_EDGES = (
@@ -250,17 +301,22 @@ class IP3DSpec(SpecBase):
             raise JettagError(f"model '{name}': need pseudocount >= 0, floor > 0, chunk_size >= 1")
 
 
-SPECS: dict[str, type[SpecBase]] = {
-    "deepsets": DeepSetsSpec,
-    "rnn": RNNSpec,
-    "transformer": TransformerSpec,
-    "ip3d": IP3DSpec,
-}
+def _specs() -> dict[str, type[SpecBase]]:
+    """type -> spec dataclass, from the family table ``jettag.models.registry.FAMILIES``."""
+    from jettag.models.registry import specs
+
+    return specs()
+
+
+def __getattr__(name: str):
+    if name == "SPECS":  # ``jettag.models.spec.SPECS``: the registry's table
+        return _specs()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def all_arch_keys() -> set[str]:
     keys: set[str] = set()
-    for cls in SPECS.values():
+    for cls in _specs().values():
         keys |= {f.name for f in dataclasses.fields(cls)}
     return keys
 
@@ -283,11 +339,12 @@ def _schema_model_keys() -> frozenset[str]:
 
 def arch_from_spec(spec: dict) -> SpecBase:
     kind = spec.get("type")
-    if kind not in SPECS:
+    specs = _specs()
+    if kind not in specs:
         raise JettagError(
-            f"model '{spec.get('name', '?')}': unknown type {kind!r}; choose one of {sorted(SPECS)}"
+            f"model '{spec.get('name', '?')}': unknown type {kind!r}; choose one of {sorted(specs)}"
         )
-    return SPECS[kind].from_spec(spec)
+    return specs[kind].from_spec(spec)
 
 
 def track_inputs(spec: dict) -> tuple[str, ...]:
@@ -298,3 +355,28 @@ def track_inputs(spec: dict) -> tuple[str, ...]:
 
 def jet_inputs(spec: dict) -> tuple[str, ...]:
     return tuple(spec.get("jet_features", DEFAULT_JET_INPUTS))
+
+
+def _scannable(spec: dict, what: str) -> SpecBase:
+    kind = spec["type"]
+    specs = _specs()
+    if kind not in specs:
+        raise JettagError(f"model '{spec.get('name', '?')}' of type '{kind}' has no {what} to scan")
+    return specs[kind].current(spec)
+
+
+def set_width(spec: dict, width: int) -> None:
+    """Set the hidden width of every layer of the model, in place (type-specific keys)."""
+    name = spec.get("name", "?")
+    if width < 1:
+        raise JettagError(f"model '{name}': width {width} must be at least 1")
+    spec.update(_scannable(spec, "width").width_overrides(width, name))
+
+
+def set_depth(spec: dict, depth: int) -> None:
+    """Set the number of hidden layers, in place (deepsets: of phi and of F; rnn/transformer:
+    ``num_layers``)."""
+    name = spec.get("name", "?")
+    if depth < 1:
+        raise JettagError(f"model '{name}': depth {depth} must be at least 1")
+    spec.update(_scannable(spec, "depth").depth_overrides(depth, name))

@@ -2,9 +2,10 @@
 with the training diagnostics written below the plot.
 
 Inputs: ``history.csv`` files (columns ``epoch, train_loss, val_loss`` and optionally
-``train_acc, val_acc, lr``), one per trained model; the model name is the file's parent directory
-name. A ``diagnostics.json`` in the inputs belongs to the history in the same directory;
-otherwise the one beside each history is used when present (missing is fine).
+``train_acc, val_acc, lr``; read by ``jettag.training.history.read_history``), one per trained
+model; the model name is the file's parent directory name. A ``diagnostics.json`` in the inputs
+belongs to the history in the same directory; otherwise the one beside each history is used when
+present (missing is fine).
 
 Diagnostics JSON (as ``jettag.training.diagnostics`` writes it): ``{"summary": {"best_epoch": N,
 ...}, "findings": [{"severity": ..., "message": ...}, ...]}``. Also accepted: a list of sentences,
@@ -18,9 +19,7 @@ Spec keys: label keys (:mod:`jettag.plotting.style`) and ``plots.formats``.
 
 from __future__ import annotations
 
-import csv
 import json
-import math
 import textwrap
 from pathlib import Path
 
@@ -30,31 +29,10 @@ from matplotlib.ticker import MaxNLocator
 
 from jettag.errors import JettagError
 from jettag.plotting import style
+from jettag.training.history import read_history
 
 SENTENCE_KEYS = ("sentences", "messages", "diagnostics", "findings", "warnings")
 WRAP = 110
-
-
-def read_history(path: Path) -> dict[str, np.ndarray]:
-    """Columns of a ``history.csv`` as float arrays (empty strings -> nan)."""
-    path = Path(path)
-    if not path.is_file():
-        raise JettagError(f"history file {path} does not exist: train the model first")
-    with path.open(newline="") as f:
-        rows = list(csv.DictReader(f))
-    if not rows:
-        raise JettagError(f"{path}: no epochs recorded (empty history)")
-    missing = [c for c in ("epoch", "train_loss", "val_loss") if c not in rows[0]]
-    if missing:
-        raise JettagError(f"{path}: columns {missing} are missing; expected epoch, train_loss, val_loss, ...")
-
-    def number(text):
-        try:
-            return float(text)
-        except (TypeError, ValueError):
-            return math.nan
-
-    return {key: np.array([number(r.get(key)) for r in rows]) for key in rows[0]}
 
 
 def _sentences_from(value) -> list[str]:

@@ -1,8 +1,9 @@
-"""Jet and track selection, with a cut flow.
+"""Jet and track selection, with a cut flow, in the cut language of :mod:`jettag.cuts`.
 
-Every cut reads its threshold from the resolved ``preprocess.jets`` / ``preprocess.tracks`` config.
-The track selection follows ATLAS r22default: pT, |eta|, |d0|, |z0 sin(theta)|, silicon hits
-(pixel + SCT), silicon holes, pixel holes and shared modules (pixel shared + SCT shared / 2).
+Jets: known label, kept flavours (``preprocess.jets.flavours``), ``pt_min <= pt < pt_max``,
+``|eta| < abs_eta_max``. Tracks: ``preprocess.tracks.cuts`` (default: the preset ``r22default``,
+the ATLAS r22default selection with thresholds from the ``preprocess.tracks`` keys: pT, |eta|,
+|d0|, |z0 sin(theta)|, silicon hits, silicon holes, pixel holes, shared modules).
 """
 
 from __future__ import annotations
@@ -10,15 +11,14 @@ from __future__ import annotations
 import awkward as ak
 import numpy as np
 
+from jettag.cuts import PRESETS, Cut, Cuts
 from jettag.flavours import FLAVOURS
 
 #: Jet cuts in cut-flow order (each applied on top of the previous ones).
 JET_CUTS: tuple[str, ...] = ("known_label", "flavour", "pt", "abs_eta")
-#: Track cuts in cut-flow order.
-TRACK_CUTS: tuple[str, ...] = (
-    "pt", "abs_eta", "abs_d0", "abs_z0SinTheta", "silicon_hits", "silicon_holes", "pixel_holes",
-    "shared_modules",
-)
+#: Default track selection (preset name) and its cut-flow steps.
+DEFAULT_TRACK_CUTS = "r22default"
+TRACK_CUTS: tuple[str, ...] = tuple(text.split()[0] for text in PRESETS[DEFAULT_TRACK_CUTS])
 
 
 class CutFlow:
@@ -38,20 +38,36 @@ class CutFlow:
         return dict(self.counts)
 
 
-def _count(mask) -> int:
-    if isinstance(mask, np.ndarray):
-        return int(np.count_nonzero(mask))
-    return int(ak.count_nonzero(mask, axis=None))
+def jet_cuts(spec: dict) -> Cuts:
+    """The jet selection of ``spec`` (the ``preprocess.jets`` section)."""
+    known = tuple(f.label for f in FLAVOURS.values())
+    kept = tuple(FLAVOURS[name].label for name in spec["flavours"])
+    return Cuts(
+        (
+            Cut("label", "in", known, name="known_label"),
+            Cut("label", "in", kept, name="flavour"),
+            Cut("pt", ">=", spec["pt_min"]),
+            Cut("pt", "<", spec["pt_max"]),
+            Cut("abs_eta", "<", spec["abs_eta_max"]),
+        ),
+        key="preprocess.jets",
+    )
 
 
-def _cumulative(masks: list[tuple[str, object]], n_all: int, flow: CutFlow, keep=None):
-    """AND the masks in order (starting from ``keep`` if given), recording how many pass after
-    each; return the final mask."""
+def track_cuts(spec: dict) -> Cuts:
+    """The track selection of ``spec`` (the ``preprocess.tracks`` section): its ``cuts`` (cut
+    strings and preset names; default the preset ``r22default``), presets filled from its keys."""
+    return Cuts.from_list(spec.get("cuts", DEFAULT_TRACK_CUTS), "preprocess.tracks.cuts", spec)
+
+
+def _run(cuts: Cuts, data, n_all: int, keep=None):
+    """Apply ``cuts`` (from ``keep``); return ``(mask, cutflow)`` with ``all`` = ``n_all``."""
+    flow = CutFlow(("all", *cuts.names))
     flow.add("all", n_all)
-    for name, mask in masks:
-        keep = mask if keep is None else keep & mask
-        flow.add(name, _count(keep))
-    return keep
+    keep, counts = cuts.cutflow(data, keep)
+    for name, n in counts.items():
+        flow.add(name, n)
+    return keep, flow
 
 
 def jet_mask(jets: ak.Array, spec: dict) -> tuple[np.ndarray, CutFlow, int]:
@@ -60,20 +76,15 @@ def jet_mask(jets: ak.Array, spec: dict) -> tuple[np.ndarray, CutFlow, int]:
     Returns ``(mask, cutflow, n_unknown_label)``; labels outside the known flavours are dropped
     and counted.
     """
-    label = ak.to_numpy(jets["label"]).astype(np.int64)
-    pt = ak.to_numpy(jets["pt"])
-    abs_eta = np.abs(ak.to_numpy(jets["eta"]))
-    known = np.isin(label, [f.label for f in FLAVOURS.values()])
-    kept_labels = [FLAVOURS[name].label for name in spec["flavours"]]
-    masks = [
-        ("known_label", known),
-        ("flavour", np.isin(label, kept_labels)),
-        ("pt", (pt >= spec["pt_min"]) & (pt < spec["pt_max"])),
-        ("abs_eta", abs_eta < spec["abs_eta_max"]),
-    ]
-    flow = CutFlow(("all", *JET_CUTS))
-    keep = _cumulative(masks, len(label), flow)
-    return keep, flow, int(np.count_nonzero(~known))
+    data = {
+        "label": ak.to_numpy(jets["label"]).astype(np.int64),
+        "pt": ak.to_numpy(jets["pt"]),
+        "eta": ak.to_numpy(jets["eta"]),
+    }
+    cuts = jet_cuts(spec)
+    keep, flow = _run(cuts, data, len(data["label"]))
+    n_unknown = int(np.count_nonzero(~cuts.cuts[0](data)))
+    return keep, flow, n_unknown
 
 
 def track_mask(tracks, spec: dict, within: np.ndarray | None = None):
@@ -84,27 +95,12 @@ def track_mask(tracks, spec: dict, within: np.ndarray | None = None):
     and are not counted anywhere in the cut flow, as if they had been removed beforehand (e.g.
     the tracks of rejected jets). Returns ``(mask, cutflow)``.
     """
-    si_hits = tracks["numberOfPixelHits"] + tracks["numberOfSCTHits"]
-    si_holes = tracks["numberOfPixelHoles"] + tracks["numberOfSCTHoles"]
-    shared = tracks["numberOfPixelSharedHits"] + tracks["numberOfSCTSharedHits"] / 2.0
-    masks = [
-        ("pt", tracks["pt"] > spec["pt_min"]),
-        ("abs_eta", np.abs(tracks["eta"]) < spec["abs_eta_max"]),
-        ("abs_d0", np.abs(tracks["d0"]) < spec["abs_d0_max"]),
-        ("abs_z0SinTheta", np.abs(tracks["z0SinTheta"]) < spec["abs_z0SinTheta_max"]),
-        ("silicon_hits", si_hits >= spec["min_silicon_hits"]),
-        ("silicon_holes", si_holes <= spec["max_silicon_holes"]),
-        ("pixel_holes", tracks["numberOfPixelHoles"] <= spec["max_pixel_holes"]),
-        ("shared_modules", shared <= spec["max_shared_modules"]),
-    ]
-    flow = CutFlow(("all", *TRACK_CUTS))
     pt = tracks["pt"]
     if within is not None:
         n_all = int(np.count_nonzero(within))
     else:
         n_all = len(pt) if isinstance(pt, np.ndarray) else int(ak.count(pt, axis=None))
-    keep = _cumulative(masks, n_all, flow, within)
-    return keep, flow
+    return _run(track_cuts(spec), tracks, n_all, within)
 
 
 def select(jets: ak.Array, spec: dict) -> tuple[ak.Array, CutFlow, CutFlow, int]:

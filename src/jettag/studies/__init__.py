@@ -1,11 +1,9 @@
 """jettag.studies: studies built from trainings of tagger variants (see docs/studies.md).
 
-Modules: ``variants`` (tagger names -> what to train), ``plan`` (the jobs and outputs of each
-study, used by workflow/rules/studies.smk), one module per study (``ensembles``, ``saliency``,
-``ablation``, ``kfold``, ``search``, ``bias_variance``, ``feature_choice``, ``transfer``),
-``datasets`` (fold and subset directories), ``common`` (tables, metrics, plots), ``cli``.
+One module per study, named as in the config (``ensembles``, ``saliency``, ``ablation``,
+``kfold``, ``search``, ``bias_variance``, ``features``, ``transfer``), each registering a
+:class:`~jettag.studies.registry.Study` in ``registry``; ``plan`` (the jobs and outputs of each
+study, used by workflow/rules/studies.smk), ``base`` (planning helpers), ``datasets`` (fold and
+subset directories), ``common`` (tables, metrics, plots), ``cli``. Tagger names and what they
+train: :mod:`jettag.taggers`.
 """
-
-STUDIES: tuple[str, ...] = (
-    "ensembles", "saliency", "ablation", "kfold", "search", "bias_variance", "features", "transfer",
-)

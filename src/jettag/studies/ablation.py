@@ -20,7 +20,10 @@ from pathlib import Path
 import numpy as np
 
 from jettag.errors import JettagError
-from jettag.studies import common
+from jettag.features import DEFAULT_TRACK_INPUTS, TRACK_GROUPS, resolve_track_features
+from jettag.studies import base, common
+from jettag.studies.registry import Study, register
+from jettag.taggers import join_tagger
 
 COLUMNS = ("model", "method", "component", "rank", "light_rej", "light_rej_err", "c_rej", "c_rej_err", "auc",
            "delta_light_rej", "delta_light_rej_err", "delta_c_rej", "delta_auc", "n_seeds", "flag")
@@ -240,3 +243,52 @@ def _plot(spec, model, retrain, perm_rows, output):
     fig.tight_layout()
     fmts = formats(spec)
     save_figure(fig, common.plot_path(output, f"importance_{model}", fmts[0]), fmts)
+
+
+# --------------------------------------------------------------------------------------------
+# planning
+
+
+def ablation_items(cfg: dict, model: str) -> list[str]:
+    """The groups (and, with ``features: true``, single features) removed one at a time."""
+    from jettag.config import model_spec
+
+    section = base.section(cfg, "ablation")
+    spec = model_spec(cfg, model)
+    inputs = resolve_track_features(spec.get("track_features", DEFAULT_TRACK_INPUTS), spec.get("drop_features", []))
+    groups = section.get("groups")
+    if groups is None:
+        groups = [g for g, feats in TRACK_GROUPS.items() if any(f in inputs for f in feats)]
+    items = list(groups)
+    if section.get("features", False):
+        items += [f for f in inputs if f not in items]
+    return items
+
+
+def plan_spec(cfg: dict) -> dict:
+    n = int(base.section(cfg, "ablation").get("seeds", 1))
+    comps = {}
+    for model in base.study_models(cfg, "ablation"):
+        first = base.base_seed(cfg, model)
+        removed = {}
+        for item in ablation_items(cfg, model):
+            stem = join_tagger(model, [f"no-{item}"])
+            removed[item] = [stem if k == 0 else join_tagger(stem, [f"seed{first + k}"]) for k in range(max(1, n))]
+        comps[model] = {"full": base.seeds(cfg, model, n), "removed": removed}
+    return {"components": comps}
+
+
+def summary_inputs(cfg: dict, spec: dict) -> list[str]:
+    out = []
+    for comp in spec["components"].values():
+        out += [base.scores(cfg, t) for t in comp["full"]]
+        out += [base.scores(cfg, t) for ts in comp["removed"].values() for t in ts]
+        if (spec.get("permutation") or {}).get("enabled", True):
+            out.append(base.paths(cfg).permutation(comp["full"][0]))
+    return out
+
+
+register(Study(
+    name="ablation", order=30, steps={"permutation": step_permutation, "summary": step_summary},
+    spec=plan_spec, summary_inputs=summary_inputs, plot_names=plot_names,
+))

@@ -22,7 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from jettag.errors import JettagError
-from jettag.studies import common, datasets
+from jettag.studies import base, common, datasets
+from jettag.studies.registry import Study, register
+from jettag.taggers import fraction_text, join_tagger, seed_tagger
 
 SCANS = ("fraction", "width", "depth")
 
@@ -140,3 +142,37 @@ def _plot(spec, rows, output, wp):
             draw_label(ax, spec, [f"{model}: {'learning curve' if scan == 'fraction' else 'capacity scan'}"])
             fmts = formats(spec)
             save_figure(fig, common.plot_path(output, f"{scan}_{model}", fmts[0]), fmts)
+
+
+# --------------------------------------------------------------------------------------------
+# planning
+
+
+def plan_spec(cfg: dict) -> dict:
+    section = base.section(cfg, "bias_variance")
+    points = {}
+    for model in base.study_models(cfg, "bias_variance"):
+        full = seed_tagger(cfg, model, base.base_seed(cfg, model))
+        p = {}
+        fr = section.get("fractions", [0.1, 0.3, 1.0])
+        if fr:
+            p["fraction"] = {fraction_text(f): (full if float(f) == 1.0 else join_tagger(model, [f"frac{fraction_text(f)}"]))
+                             for f in fr}
+        for scan in ("width", "depth"):
+            vals = section.get(f"{scan}s") or []
+            if vals:
+                p[scan] = {str(v): join_tagger(model, [f"{scan}{int(v)}"]) for v in vals}
+        points[model] = p
+    return {"points": points}
+
+
+def summary_inputs(cfg: dict, spec: dict) -> list[str]:
+    taggers = [t for p in spec["points"].values() for mapping in p.values() for t in mapping.values()]
+    taggers = list(dict.fromkeys(taggers))
+    return [base.scores(cfg, t) for t in taggers] + [base.history(cfg, t) for t in taggers]
+
+
+register(Study(
+    name="bias_variance", order=60, steps={"subset": step_subset, "summary": step_summary},
+    spec=plan_spec, summary_inputs=summary_inputs, plot_names=plot_names,
+))

@@ -19,6 +19,7 @@ import numpy as np
 from jettag.atomic import write_text_atomic
 from jettag.errors import JettagError
 from jettag.flavours import FLAVOURS
+from jettag.training.history import History, read_history, tagger_of_history  # noqa: F401 - re-exported
 
 DEFAULT_WP = 77.0
 
@@ -244,63 +245,7 @@ def significance_flag(diff: float, err: float, n_sigma: float) -> str:
 # --------------------------------------------------------------------------------------------
 # histories (``results/models/{tagger}/history.csv``)
 
-_TIME_COLUMNS = ("wall_time", "time", "elapsed", "elapsed_s", "wall_s", "epoch_time", "time_s", "seconds")
-
-
-def tagger_of_history(path: str | Path) -> str:
-    return Path(path).parent.name
-
-
-@dataclass
-class History:
-    tagger: str
-    epoch: np.ndarray
-    train_loss: np.ndarray
-    val_loss: np.ndarray
-    wall_time: np.ndarray  # cumulative seconds at the end of each epoch (nan if not recorded)
-
-    @property
-    def best(self) -> int:
-        """Index of the epoch with the lowest validation loss."""
-        v = np.where(np.isfinite(self.val_loss), self.val_loss, np.inf)
-        return int(np.argmin(v))
-
-    def epochs_to_reach(self, target: float) -> tuple[float, float]:
-        """(epochs, wall seconds) until the validation loss first falls to ``target``; nan if never."""
-        hit = np.nonzero(self.val_loss <= target)[0]
-        if hit.size == 0:
-            return math.nan, math.nan
-        i = int(hit[0])
-        return float(self.epoch[i]), float(self.wall_time[i])
-
-
-def read_history(path: str | Path) -> History:
-    """Read a training history CSV; columns ``epoch, train_loss, val_loss`` and a time column."""
-    rows = read_csv(path)
-    if not rows:
-        raise JettagError(f"{path}: empty history: the training wrote no epoch")
-    cols = rows[0].keys()
-    for need in ("train_loss", "val_loss"):
-        if need not in cols:
-            raise JettagError(f"{path}: history has no '{need}' column (columns {list(cols)})")
-    epoch = np.array([float(r.get("epoch", i + 1)) for i, r in enumerate(rows)])
-    train = np.array([_num(r["train_loss"]) for r in rows])
-    val = np.array([_num(r["val_loss"]) for r in rows])
-    time_col = next((c for c in _TIME_COLUMNS if c in cols), None)
-    if time_col is None:
-        wall = np.full(len(rows), np.nan)
-    else:
-        wall = np.array([_num(r[time_col]) for r in rows])
-        if time_col in ("epoch_time", "time_s", "seconds") or not np.all(np.diff(wall) >= 0):
-            wall = np.cumsum(wall)
-    return History(tagger_of_history(path), epoch, train, val, wall)
-
-
-def _num(v) -> float:
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return math.nan
+# ``History``, ``read_history`` and ``tagger_of_history`` are the training package's history reader.
 
 
 # --------------------------------------------------------------------------------------------

@@ -22,7 +22,9 @@ import numpy as np
 
 from jettag.atomic import atomic_path
 from jettag.errors import JettagError
-from jettag.studies import common
+from jettag.studies import base, common
+from jettag.studies.registry import Study, register
+from jettag.taggers import seed_tagger
 
 
 def ensemble_name(model: str, kind: str = "ensemble") -> str:
@@ -30,18 +32,13 @@ def ensemble_name(model: str, kind: str = "ensemble") -> str:
 
 
 def members(cfg: dict, model: str) -> list[str]:
-    from jettag.config import model_spec
-    from jettag.studies.variants import seed_tagger, study_section
-
-    n = int(study_section(cfg, "ensembles").get("seeds", 3))
-    first = int(model_spec(cfg, model)["training"]["seed"])
+    n = int(base.section(cfg, "ensembles").get("seeds", 3))
+    first = base.base_seed(cfg, model)
     return [seed_tagger(cfg, model, first + k) for k in range(n)]
 
 
 def snapshots(cfg: dict, model: str) -> list[str]:
-    from jettag.studies.variants import study_section
-
-    section = study_section(cfg, "ensembles")
+    section = base.section(cfg, "ensembles")
     snap = section.get("snapshot") or {}
     if not snap.get("enabled", True):
         return []
@@ -225,3 +222,51 @@ def _plot_correlation(spec, model, corr, names, output):
     fig.colorbar(im, ax=ax, label="Pearson correlation of $D_b$")
     ax.set_title(f"{model}: ensemble members", fontsize=12)
     common.finish(fig, None, spec, output, f"correlation_{model}")
+
+
+# --------------------------------------------------------------------------------------------
+# planning
+
+
+def combine_inputs(cfg: dict, sample: str, model: str, kind: str) -> list[str]:
+    """The member scores the ``combine`` step averages into ``{model}_{kind}`` on ``sample``."""
+    if kind == "ensemble":
+        taggers = members(cfg, model)
+    elif kind == "snapshot":
+        taggers = snapshots(cfg, model)
+    else:
+        raise JettagError(f"unknown ensemble kind '{kind}'")
+    return [base.scores(cfg, t, sample) for t in taggers]
+
+
+def plan_spec(cfg: dict) -> dict:
+    models = base.study_models(cfg, "ensembles")
+    return {"members": {m: members(cfg, m) for m in models}, "snapshots": {m: snapshots(cfg, m) for m in models}}
+
+
+def summary_inputs(cfg: dict, spec: dict) -> list[str]:
+    out = []
+    for m, member_taggers in spec["members"].items():
+        snaps = spec["snapshots"][m]
+        out += [base.scores(cfg, t) for t in member_taggers] + [base.scores(cfg, ensemble_name(m))]
+        out += [base.history(cfg, t) for t in member_taggers]
+        if snaps:
+            out += [base.scores(cfg, t) for t in snaps] + [base.scores(cfg, ensemble_name(m, "snapshot"))]
+            out += [base.history(cfg, t) for t in snaps]
+    return out
+
+
+def extra_scores(cfg: dict) -> list[str]:
+    """The ensembles' taggers, added to performance.csv."""
+    out = []
+    for m in base.study_models(cfg, "ensembles"):
+        out.append(base.scores(cfg, ensemble_name(m)))
+        if snapshots(cfg, m):
+            out.append(base.scores(cfg, ensemble_name(m, "snapshot")))
+    return out
+
+
+register(Study(
+    name="ensembles", order=10, steps={"combine": step_combine, "summary": step_summary},
+    spec=plan_spec, summary_inputs=summary_inputs, plot_names=plot_names, extra_scores=extra_scores,
+))

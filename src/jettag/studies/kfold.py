@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from jettag.errors import JettagError
-from jettag.studies import common, datasets
+from jettag.studies import base, common, datasets
+from jettag.studies.registry import Study, register
 
 
 def fold_taggers(model: str, k: int) -> list[str]:
@@ -97,3 +98,22 @@ def _plot(spec, model, loaded, output):
     headroom_log(ax)
     ax.legend(loc="upper right")
     common.finish(fig, ax, spec, output, f"roc_{model}", [f"{model}, {len(loaded)}-fold cross-validation"])
+
+
+# --------------------------------------------------------------------------------------------
+# planning
+
+
+def plan_spec(cfg: dict) -> dict:
+    k = int(base.section(cfg, "kfold").get("folds", 5))
+    return {"folds": {m: fold_taggers(m, k) for m in base.study_models(cfg, "kfold")}}
+
+
+def summary_inputs(cfg: dict, spec: dict) -> list[str]:
+    return [base.scores(cfg, t) for ts in spec["folds"].values() for t in ts]
+
+
+register(Study(
+    name="kfold", order=40, steps={"split": step_split, "summary": step_summary},
+    spec=plan_spec, summary_inputs=summary_inputs, plot_names=plot_names,
+))

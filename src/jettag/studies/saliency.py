@@ -24,7 +24,8 @@ import numpy as np
 
 from jettag.atomic import atomic_path
 from jettag.errors import JettagError
-from jettag.studies import common
+from jettag.studies import base, common
+from jettag.studies.registry import Study, register
 
 METHODS = ("gradient", "integrated_gradients")
 FLAVOURS = ("b", "c", "light")
@@ -298,3 +299,21 @@ def _plot(spec, m, output):
                      fontsize=13)
         fig.tight_layout()
         save_figure(fig, common.plot_path(output, f"{method}_{tagger}", fmts[0]), fmts)
+
+
+# --------------------------------------------------------------------------------------------
+# planning
+
+
+def plan_spec(cfg: dict) -> dict:
+    return {"taggers": base.study_models(cfg, "saliency")}
+
+
+def summary_inputs(cfg: dict, spec: dict) -> list[str]:
+    return [base.paths(cfg).saliency_maps(t) for t in spec["taggers"]]
+
+
+register(Study(
+    name="saliency", order=20, steps={"compute": step_compute, "summary": step_summary},
+    spec=plan_spec, summary_inputs=summary_inputs, plot_names=plot_names,
+))

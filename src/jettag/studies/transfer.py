@@ -20,7 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from jettag.errors import JettagError
-from jettag.studies import common
+from jettag.studies import base, common
+from jettag.studies.registry import Study, register
+from jettag.taggers import join_tagger, seed_tagger
 
 ROLES = ("source", "target", "finetune", "scratch")
 ROLE_TEXT = {"source": "trained on {source}", "target": "trained on {target}",
@@ -106,3 +108,51 @@ def _plot(spec, model, curves, pt_min, output):
     ax.legend(loc="upper right", fontsize=10)
     spec = dict(spec, sample=spec["target"])
     common.finish(fig, ax, spec, output, f"roc_{model}", [f"{model}, jet $p_T$ > {pt_min:g} GeV"])
+
+
+# --------------------------------------------------------------------------------------------
+# planning
+
+
+def samples(cfg: dict) -> tuple[str, str]:
+    """The (source, target) samples of the study, checked against the config."""
+    section = base.section(cfg, "transfer")
+    source = section.get("source") or cfg["train_sample"]
+    target = section.get("target", "zprime")
+    for name, s in (("source", source), ("target", target)):
+        if s not in cfg["samples"]:
+            raise JettagError(
+                f"studies.transfer.{name}: sample '{s}' is not defined under 'samples' ({sorted(cfg['samples'])}); "
+                "add it (e.g. samples.zprime: {generator: {process: zprime}}) or disable the transfer study"
+            )
+    if source != cfg["train_sample"]:
+        raise JettagError("studies.transfer.source must be the train_sample (the main models are trained on it)")
+    if source == target:
+        raise JettagError("studies.transfer: source and target samples must differ")
+    return source, target
+
+
+def plan_spec(cfg: dict) -> dict:
+    source, target = samples(cfg)
+    runs = {}
+    for model in base.study_models(cfg, "transfer"):
+        full = seed_tagger(cfg, model, base.base_seed(cfg, model))
+        runs[model] = {"source": full, "target": join_tagger(model, [target]),
+                       "finetune": join_tagger(full, [f"finetune-{target}"]),
+                       "scratch": join_tagger(model, [f"scratch-{target}"])}
+    return {"runs": runs, "source": source, "target": target}
+
+
+def summary_inputs(cfg: dict, spec: dict) -> list[str]:
+    out = []
+    for runs in spec["runs"].values():
+        for role in ("source", "target"):
+            out += [base.scores(cfg, runs[role], spec["source"]), base.scores(cfg, runs[role], spec["target"])]
+        out += [base.scores(cfg, runs["finetune"], spec["target"]), base.scores(cfg, runs["scratch"], spec["target"])]
+    return out
+
+
+register(Study(
+    name="transfer", order=80, steps={"summary": step_summary},
+    spec=plan_spec, summary_inputs=summary_inputs, plot_names=plot_names,
+))

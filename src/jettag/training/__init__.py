@@ -1,9 +1,12 @@
 """jettag.training: train a tagger from preprocessed HDF5 (see ``loop.train_model``).
 
-Modules: ``data`` (HDF5 batches), ``loop`` (the training loop), ``schedules`` (learning-rate
-schedules), ``resume`` (checkpoints, resuming), ``diagnostics`` (loss-curve findings),
-``lr_range`` (learning-rate range test), ``distributed`` (DDP), ``toydata`` (synthetic data and a
-stand-in model for tests and benchmarks).
+Modules: ``data`` (HDF5 batches), ``loop`` (the training loop), ``callbacks`` (checkpoints,
+history, non-finite guard, console output, diagnostics, resuming), ``state`` (what the loop and the
+callbacks share), ``step`` (optimiser, objective, evaluation), ``options`` (training options over
+the schema's defaults), ``early_stopping``, ``history`` (``history.csv``: writer and the one
+reader), ``schedules`` (learning-rate schedules), ``resume`` (checkpoints, resuming),
+``diagnostics`` (loss-curve findings), ``lr_range`` (learning-rate range test), ``distributed``
+(DDP), ``toydata`` (synthetic data and a stand-in model for tests and benchmarks).
 """
 
 from __future__ import annotations

@@ -16,15 +16,9 @@ import numpy as np
 
 from jettag.atomic import atomic_path, write_text_atomic
 from jettag.training.data import H5Batches, check_inputs, feature_names, read_norm
-from jettag.training.loop import (
-    _autocast,
-    build_optimizer,
-    l1_penalty,
-    per_jet_loss,
-    resolve_device,
-    training_options,
-)
+from jettag.training.options import training_options
 from jettag.training.resume import seed_everything
+from jettag.training.step import autocast, build_optimizer, l1_penalty, per_jet_loss, resolve_device
 
 
 def smoothed(losses, beta: float = 0.9) -> np.ndarray:
@@ -61,7 +55,7 @@ def run_lr_range_test(spec: dict, data_dir: Path, output: Path, *, min_lr: float
     data_dir, output = Path(data_dir), Path(output)
     check_inputs(data_dir)
     opts = training_options(spec)
-    cfg = {"min_lr": 1e-7, "max_lr": 1.0, "steps": 300, "beta": 0.9, **opts.get("lr_range", {})}
+    cfg = opts["lr_range"]
     min_lr = float(min_lr if min_lr is not None else cfg["min_lr"])
     max_lr = float(max_lr if max_lr is not None else cfg["max_lr"])
     steps = int(steps if steps is not None else cfg["steps"])
@@ -89,7 +83,7 @@ def run_lr_range_test(spec: dict, data_dir: Path, output: Path, *, min_lr: float
             for g in optimizer.param_groups:
                 g["lr"] = lr
             batch = batch.to(device)
-            with _autocast(device):
+            with autocast(device):
                 out = model(batch.tracks, batch.valid, batch.jets)
             loss = per_jet_loss(out, batch, aux).mean()
             total = loss + l1 * l1_penalty(model) if l1 > 0 else loss

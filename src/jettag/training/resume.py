@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import json
 import random
+import sys
 from pathlib import Path
 
+import h5py
 import numpy as np
 import torch
 
 from jettag.config import config_hash
+from jettag.errors import JettagError
 
 #: Spec keys that change how fast a training runs, not what it computes.
 RUNTIME_KEYS = ("num_threads", "gpus", "nproc_per_node", "compile", "prefetch", "lr_range")
@@ -28,6 +31,17 @@ def train_hash(spec: dict, data_hashes: dict | None = None) -> str:
     spec = json.loads(json.dumps(spec, default=str))
     training = {k: v for k, v in spec.get("training", {}).items() if k not in RUNTIME_KEYS}
     return config_hash({"spec": {**spec, "training": training}, "data": data_hashes or {}})
+
+
+def data_hashes(data_dir: Path) -> dict:
+    """What identifies the input data of a training: split hashes and shapes, normalisation hash."""
+    out = {}
+    for split in ("train", "val"):
+        with h5py.File(Path(data_dir) / f"{split}.h5", "r") as f:
+            out[split] = {k: str(f.attrs.get(k, "")) for k in ("config_hash", "n_jets")}
+            out[split]["shape"] = list(f["label"].shape)
+    out["norm"] = config_hash((Path(data_dir) / "norm.json").read_text())
+    return out
 
 
 def rng_state() -> dict:
@@ -100,3 +114,18 @@ def load_training_state(path: Path, expected_hash: str) -> dict | None:
     if not state or state.get("train_hash") != expected_hash:
         return None
     return ckpt
+
+
+def warm_start(model, checkpoint: Path, device: torch.device) -> None:
+    """Initialise ``model`` with the weights (and normalisation) of another trained tagger."""
+    from jettag.models import load_checkpoint
+
+    source, _ = load_checkpoint(checkpoint, map_location=device)
+    try:
+        model.load_state_dict(source.state_dict())
+    except RuntimeError as exc:
+        raise JettagError(
+            f"init_checkpoint {checkpoint} does not fit this model ({str(exc).splitlines()[0]}): "
+            "fine-tune with the same architecture and input features"
+        ) from None
+    print(f"jettag train: starting from the weights of {checkpoint}", file=sys.stderr)

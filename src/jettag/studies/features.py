@@ -1,6 +1,6 @@
 """Feature choice: the log transform of pT fraction and Delta R, relative vs absolute coordinates.
 
-Variants of each model (``jettag.studies.variants.FEATURE_CHOICES``):
+Variants of each model (``jettag.taggers.FEATURE_CHOICES``):
 
 * baseline: the model as configured (``log_pt_frac``, ``log_dr``);
 * ``nolog``: ``pt_frac`` and ``dr`` instead (no log transform);
@@ -20,7 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from jettag.errors import JettagError
-from jettag.studies import common
+from jettag.studies import base, common
+from jettag.studies.registry import Study, register
+from jettag.taggers import join_tagger, seed_tagger
 
 DESCRIPTIONS = {
     "baseline": "log(pT frac), log(dR) (as configured)",
@@ -110,3 +112,29 @@ def _plot(spec, model, runs, target, output):
     headroom_linear(ax, 0.45)
     ax.legend(loc="upper right", fontsize=10)
     common.finish(fig, ax, spec, output, f"val_loss_{model}", [model])
+
+
+# --------------------------------------------------------------------------------------------
+# planning
+
+
+def plan_spec(cfg: dict) -> dict:
+    section = base.section(cfg, "features")
+    out = {}
+    for model in base.study_models(cfg, "features"):
+        variants = {"baseline": seed_tagger(cfg, model, base.base_seed(cfg, model))}
+        for v in section.get("variants", ["nolog", "relative", "absolute"]):
+            variants[v] = join_tagger(model, [v])
+        out[model] = variants
+    return {"variants": out}
+
+
+def summary_inputs(cfg: dict, spec: dict) -> list[str]:
+    taggers = [t for v in spec["variants"].values() for t in v.values()]
+    return [base.scores(cfg, t) for t in taggers] + [base.history(cfg, t) for t in taggers]
+
+
+register(Study(
+    name="features", order=70, steps={"summary": step_summary},
+    spec=plan_spec, summary_inputs=summary_inputs, plot_names=plot_names,
+))

@@ -1,8 +1,9 @@
-"""Tagger variants: what the workflow trains for a tagger name.
+"""Tagger names: what the workflow trains for a tagger (a model or a variant of one).
 
 A tagger is a model of the config (``dips``) or a variant of one: the model name followed by one or
 more tokens, each after ``--`` (``dips--seed2``, ``dips--no-hits--seed3``). A study's fan-out jobs
-are trainings of variants, so they reuse the ordinary ``train`` and ``evaluate`` rules.
+are trainings of variants, so they reuse the ordinary ``train`` and ``evaluate`` rules;
+:func:`plan_tagger` turns a name into a :class:`TaggerPlan` for every training.
 
 Tokens (pure data: each is matched by a regular expression and applied to a copy of the spec;
 nothing is ever evaluated):
@@ -35,6 +36,7 @@ import copy
 import math
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from jettag.config import merge, model_spec
 from jettag.errors import JettagError
@@ -44,29 +46,47 @@ from jettag.features import (
     TRACK_GROUPS,
     resolve_track_features,
 )
+from jettag.models.spec import set_depth, set_width
+from jettag.paths import ResultPaths
+from jettag.search_space import apply_overfit, apply_trial, sample_trial
 
 SEPARATOR = "--"
 
 
-def data_dir(cfg: dict, sample: str) -> str:
-    return f"{cfg['results_dir']}/data/{sample}"
+@dataclass(frozen=True)
+class TaggerPlan:
+    """What to train for a tagger: its model spec and where its data and inputs come from.
 
+    ``spec["name"]`` is the tagger name and ``spec["fc"]`` is always set; ``requires`` lists
+    extra inputs the training must wait for (the search's overfit check when
+    ``studies.search.overfit.require``).
+    """
 
-def study_dir(cfg: dict, study: str) -> str:
-    return f"{cfg['results_dir']}/studies/{study}"
+    spec: dict
+    data_dir: str
+    init_checkpoint: str | None = None
+    requires: tuple[str, ...] = field(default_factory=tuple)
 
+    def training_inputs(self) -> dict[str, str]:
+        """The ``train`` rule's named inputs: splits, norm, init checkpoint, required files."""
+        inputs = ResultPaths.training_files(self.data_dir)
+        if self.init_checkpoint:
+            inputs["init"] = self.init_checkpoint
+        for i, required in enumerate(self.requires):
+            inputs[f"requires{i}"] = required
+        return inputs
 
-def fold_dir(cfg: dict, index: int, k: int) -> str:
-    return f"{study_dir(cfg, 'kfold')}/data/fold{index}of{k}"
+    def training_spec(self) -> dict:
+        """The ``--spec`` of ``jettag train``: the model spec plus the init checkpoint."""
+        spec = dict(self.spec)
+        if self.init_checkpoint:
+            spec["init_checkpoint"] = self.init_checkpoint
+        return spec
 
 
 def fraction_text(fraction: float) -> str:
     """The spelling of a fraction in variant names and paths: ``0.1``, ``0.25``, ``1``."""
     return f"{float(fraction):g}"
-
-
-def subset_dir(cfg: dict, fraction: float) -> str:
-    return f"{study_dir(cfg, 'bias_variance')}/data/frac{fraction_text(fraction)}"
 
 
 def split_tagger(tagger: str) -> tuple[str, list[str]]:
@@ -79,6 +99,7 @@ def join_tagger(base: str, tokens) -> str:
 
 
 def study_section(cfg: dict, study: str) -> dict:
+    """``studies.<study>`` of a config (empty when absent)."""
     return (cfg.get("studies") or {}).get(study) or {}
 
 
@@ -91,87 +112,6 @@ def seed_tagger(cfg: dict, model: str, seed: int) -> str:
     return join_tagger(model, [f"seed{int(seed)}"])
 
 
-def study_models(cfg: dict, study: str) -> list[str]:
-    """The models a study runs on: ``studies.<study>.models``, else every neural model."""
-    names = study_section(cfg, study).get("models")
-    if names is None:
-        return [m for m, s in cfg["models"].items() if s["type"] != "ip3d"]
-    for name in names:
-        if name not in cfg["models"]:
-            raise JettagError(
-                f"studies.{study}.models: '{name}' is not a model of the config ({sorted(cfg['models'])})"
-            )
-        if cfg["models"][name]["type"] == "ip3d":
-            raise JettagError(
-                f"studies.{study}.models: '{name}' is IP3D-like (templates, no training loop); "
-                "studies need neural models"
-            )
-    return list(names)
-
-
-# --------------------------------------------------------------------------------------------
-# architecture knobs per model type (capacity scan and random search)
-
-_ARCH_DEFAULTS: dict[str, dict] | None = None
-
-
-def _arch_defaults(kind: str) -> dict:
-    global _ARCH_DEFAULTS
-    if _ARCH_DEFAULTS is None:
-        import dataclasses
-
-        from jettag.models.spec import SPECS
-
-        _ARCH_DEFAULTS = {
-            name: {f.name: f.default for f in dataclasses.fields(cls)} for name, cls in SPECS.items()
-        }
-    return _ARCH_DEFAULTS.get(kind, {})
-
-
-def _arch(spec: dict, key: str):
-    value = spec.get(key, _arch_defaults(spec["type"]).get(key))
-    return list(value) if isinstance(value, tuple) else value
-
-
-def set_width(spec: dict, width: int) -> None:
-    """Set the hidden width of every layer of the model (type-specific keys)."""
-    kind = spec["type"]
-    if width < 1:
-        raise JettagError(f"model '{spec['name']}': width {width} must be at least 1")
-    if kind == "deepsets":
-        spec["phi_layers"] = [width] * len(_arch(spec, "phi_layers"))
-        spec["f_layers"] = [width] * len(_arch(spec, "f_layers"))
-    elif kind == "rnn":
-        spec["hidden"] = width
-        spec["head_layers"] = [width] * len(_arch(spec, "head_layers"))
-    elif kind == "transformer":
-        heads = _arch(spec, "num_heads")
-        if width % heads or width % _arch(spec, "pool_heads"):
-            raise JettagError(
-                f"model '{spec['name']}': width {width} must divide by num_heads {heads} and pool_heads"
-            )
-        spec["embed_dim"] = width
-        spec["ff_dim"] = 2 * width
-        spec["init_layers"] = [width] * len(_arch(spec, "init_layers"))
-        spec["head_layers"] = [width] * len(_arch(spec, "head_layers"))
-    else:
-        raise JettagError(f"model '{spec['name']}' of type '{kind}' has no width to scan")
-
-
-def set_depth(spec: dict, depth: int) -> None:
-    """Set the number of hidden layers (deepsets: of phi and of F; rnn/transformer: num_layers)."""
-    kind = spec["type"]
-    if depth < 1:
-        raise JettagError(f"model '{spec['name']}': depth {depth} must be at least 1")
-    if kind == "deepsets":
-        spec["phi_layers"] = [max(_arch(spec, "phi_layers"))] * depth
-        spec["f_layers"] = [max(_arch(spec, "f_layers"))] * depth
-    elif kind in ("rnn", "transformer"):
-        spec["num_layers"] = depth
-    else:
-        raise JettagError(f"model '{spec['name']}' of type '{kind}' has no depth to scan")
-
-
 # --------------------------------------------------------------------------------------------
 # tokens
 
@@ -182,16 +122,14 @@ class _Plan:
         self.tagger = tagger
         self.base = base
         self.tokens = tokens
+        self.paths = ResultPaths.of(cfg)
         self.spec = model_spec(cfg, base)
-        self.data_dir = data_dir(cfg, cfg["train_sample"])
+        self.data_dir = self.paths.data_dir(cfg["train_sample"])
         self.init_checkpoint: str | None = None
         self.requires: list[str] = []
 
     def without(self, token: str) -> str:
         return join_tagger(self.base, [t for t in self.tokens if t != token])
-
-    def models_path(self, tagger: str, name: str) -> str:
-        return f"{self.cfg['results_dir']}/models/{tagger}/{name}"
 
     def training(self, **overrides) -> None:
         self.spec["training"] = merge(self.spec["training"], overrides)
@@ -225,7 +163,7 @@ def _snapshot(p: _Plan, m: re.Match) -> None:
     )
     if k > 1:
         previous = join_tagger(p.base, [f"snap{k - 1}" if t == m[0] else t for t in p.tokens])
-        p.init_checkpoint = p.models_path(previous, "last.pt")
+        p.init_checkpoint = p.paths.checkpoint(previous, "last")
 
 
 def _drop(p: _Plan, m: re.Match) -> None:
@@ -247,22 +185,18 @@ def _fold(p: _Plan, m: re.Match) -> None:
     i, k = int(m[1]), int(m[2])
     if k < 2 or not 1 <= i <= k:
         raise JettagError(f"tagger '{p.tagger}': fold{i}of{k} needs K >= 2 and 1 <= I <= K")
-    p.data_dir = fold_dir(p.cfg, i, k)
+    p.data_dir = p.paths.fold_dir(i, k)
 
 
 def _trial(p: _Plan, m: re.Match) -> None:
-    from jettag.studies.search import apply_trial, sample_trial
-
     section = study_section(p.cfg, "search")
     apply_trial(p.spec, sample_trial(section, int(m[1])))
     overfit = section.get("overfit") or {}
     if overfit.get("enabled", True) and overfit.get("require", False):
-        p.requires.append(f"{study_dir(p.cfg, 'search')}/overfit_{p.base}.json")
+        p.requires.append(p.paths.overfit_check(p.base))
 
 
 def _overfit(p: _Plan, m: re.Match) -> None:
-    from jettag.studies.search import apply_overfit
-
     apply_overfit(p.spec, study_section(p.cfg, "search").get("overfit") or {})
 
 
@@ -276,7 +210,7 @@ def _fraction(p: _Plan, m: re.Match) -> None:
     if m[1] != fraction_text(f):
         raise JettagError(f"tagger '{p.tagger}': write the fraction as 'frac{fraction_text(f)}'")
     if f < 1.0:
-        p.data_dir = subset_dir(p.cfg, f)
+        p.data_dir = p.paths.subset_dir(fraction_text(f))
 
 
 def _width(p: _Plan, m: re.Match) -> None:
@@ -317,13 +251,13 @@ def _sample(p: _Plan, m: re.Match) -> None:
             f"tagger '{p.tagger}': sample '{sample}' is not defined under 'samples' "
             f"({sorted(p.cfg['samples'])}); add it to train or fine-tune on it"
         )
-    p.data_dir = data_dir(p.cfg, sample)
+    p.data_dir = p.paths.data_dir(sample)
     if kind is None:
         return
     transfer = study_section(p.cfg, "transfer")
     p.training(max_train_jets=int(transfer.get("n_small", 2000)))
     if kind == "finetune-":
-        p.init_checkpoint = p.models_path(p.without(m[0]), "best.pt")
+        p.init_checkpoint = p.paths.checkpoint(p.without(m[0]), "best")
         factor = float(transfer.get("finetune_lr_factor", 0.1))
         p.training(learning_rate=p.spec["training"]["learning_rate"] * factor)
 
@@ -369,14 +303,8 @@ def _check_training_overrides(overrides: dict) -> None:
         raise JettagError(f"studies.training: unknown training key(s) {unknown}; known: {sorted(known)}")
 
 
-def plan_tagger(cfg: dict, tagger: str) -> dict:
-    """What to train for ``tagger``.
-
-    Returns ``{"spec": model spec, "data_dir": str, "init_checkpoint": str | None,
-    "requires": [paths]}``; ``requires`` lists extra inputs the training must wait for (the
-    search's overfit check when ``studies.search.overfit.require``). ``spec["name"]`` is the
-    tagger name and ``spec["fc"]`` is always set.
-    """
+def plan_tagger(cfg: dict, tagger: str) -> TaggerPlan:
+    """What to train for ``tagger`` (a model of the config or a variant of one)."""
     from jettag.evaluation.scores import default_fc
 
     if not isinstance(tagger, str) or not tagger:
@@ -400,9 +328,4 @@ def plan_tagger(cfg: dict, tagger: str) -> dict:
     spec = p.spec
     spec["fc"] = default_fc(spec)
     spec["name"] = tagger if tokens else base
-    return {
-        "spec": spec,
-        "data_dir": p.data_dir,
-        "init_checkpoint": p.init_checkpoint,
-        "requires": p.requires,
-    }
+    return TaggerPlan(spec=spec, data_dir=p.data_dir, init_checkpoint=p.init_checkpoint, requires=tuple(p.requires))

@@ -1,0 +1,75 @@
+"""Rewrite the README's results table from a finished run (never typed by hand).
+
+    python benchmarks/readme_results.py [--results results] [--readme README.md] [--wp 77]
+
+Reads ``<results>/metrics/performance.csv`` and ``<results>/config.yaml`` and replaces the lines
+between ``<!-- readme-results:begin -->`` and ``<!-- readme-results:end -->`` with the table of
+light/c rejection at the working point and the AUC, plus the commit (``git rev-parse --short
+HEAD``) and the config hash the numbers come from.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from jettag.config import config_hash
+from jettag.report.headlines import fmt, num
+
+BEGIN, END = "<!-- readme-results:begin -->", "<!-- readme-results:end -->"
+FAMILY = {"ip3d": "IP3D-like", "deepsets": "Deep Sets", "rnn": "RNN", "transformer": "transformer"}
+
+
+def commit() -> str:
+    proc = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    return proc.stdout.strip() or "unknown"
+
+
+def table(results: Path, wp: str) -> str:
+    cfg = yaml.safe_load((results / "config.yaml").read_text())
+    digest = cfg.get("config_hash") or config_hash({k: v for k, v in cfg.items() if k != "config_hash"})
+    with (results / "metrics" / "performance.csv").open(newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r["wp"] == wp and r["tagger"] in cfg["models"]]
+    if not rows:
+        sys.exit(f"readme_results: no row at wp {wp} in {results}/metrics/performance.csv")
+    lines = [
+        f"Measured: `make study` at commit {commit()}, config hash {digest}; "
+        f"{rows[0]['n_test']} test jets, {wp} % b-jet working point "
+        f"(written by `python benchmarks/readme_results.py`).",
+        "",
+        "| tagger | light rejection | c rejection | AUC (b vs light) |",
+        "|---|---|---|---|",
+    ]
+    for r in rows:
+        name = FAMILY.get(cfg["models"][r["tagger"]]["type"], r["tagger"])
+        lines.append(f"| {name} ({r['tagger']}) | {fmt(num(r['light_rej']), num(r['light_rej_err']))} | "
+                     f"{fmt(num(r['c_rej']), num(r['c_rej_err']))} | {num(r['auc']):.3f} |")
+    return "\n".join(lines)
+
+
+def rewrite(readme: Path, text: str) -> None:
+    content = readme.read_text()
+    if BEGIN not in content or END not in content:
+        sys.exit(f"readme_results: {readme} lacks the markers {BEGIN} ... {END}")
+    head, rest = content.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    readme.write_text(f"{head}{BEGIN}\n{text}\n{END}{tail}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--results", type=Path, default=Path("results"))
+    parser.add_argument("--readme", type=Path, default=Path("README.md"))
+    parser.add_argument("--wp", default="77")
+    args = parser.parse_args(argv)
+    rewrite(args.readme, table(args.results, args.wp))
+    print(f"readme_results: rewrote the results table of {args.readme}")
+
+
+if __name__ == "__main__":
+    main()

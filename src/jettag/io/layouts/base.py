@@ -1,0 +1,103 @@
+"""The interface of an input layout: how one tree entry is organised and how a chunk of entries
+becomes one list of jets (docs/inputs.md, "Layouts and cuts" in docs/architecture.md).
+
+A layout is a :class:`Layout` subclass instance registered in ``jettag.io.layouts.LAYOUTS``. It
+gives data (``name``, ``depth``, ``tree``, ``defaults``, ``link``, ``jets_from_tracks``) and three
+methods the reader calls for every chunk, after it has read, type-checked and length-checked the
+branches (:class:`RawChunk`): ``jet_values`` (one value per jet), ``track_lists`` (values per
+track, grouped per jet) and ``check`` (extra consistency checks). ``detect`` scores how well a
+file's branch types fit, for ``jettag inspect``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import ClassVar
+
+import awkward as ak
+import numpy as np
+
+
+@dataclass(frozen=True)
+class RawChunk:
+    """What the reader hands a layout for one chunk of tree entries.
+
+    ``raw``: branch name -> array as read (``n_entries`` long). ``refs``: context (``jets``,
+    ``tracks``) -> the name in ``raw`` of a branch with that context's full nesting depth (no
+    entry for a context of depth 0). ``keep``: the constituent filter's mask over the track
+    reference (None: keep all). ``link``: the resolved ``input.link`` section.
+    """
+
+    raw: dict
+    refs: dict
+    keep: object
+    link: Mapping
+    n_entries: int
+
+    def ref(self, context: str):
+        return self.raw[self.refs[context]]
+
+
+def broadcast(value, ref):
+    """``value`` (array or number) broadcast to the structure of ``ref``."""
+    if not isinstance(value, ak.Array):
+        value = ak.Array(np.asarray(value))
+    return ak.broadcast_arrays(value, ref)[0]
+
+
+class Layout:
+    """Base class; subclasses set the class attributes and override what differs."""
+
+    #: ``input.layout`` value.
+    name: ClassVar[str] = ""
+    #: List depth inside one tree entry of each context: ``event``, ``jets``, ``tracks``.
+    depth: ClassVar[Mapping[str, int]] = {"event": 0, "jets": 0, "tracks": 1}
+    #: Default tree name.
+    tree: ClassVar[str] = "jets"
+    #: Default mapping: ``jets``, ``tracks`` (canonical name -> definition), ``link``,
+    #: ``constituent_filter`` (docs/inputs.md).
+    defaults: ClassVar[Mapping] = {}
+    #: Keys ``input.link`` must give (each a branch name) -> the context (``jets``/``tracks``)
+    #: whose list depth that branch has; empty: ``input.link`` is not used.
+    link: ClassVar[Mapping[str, str]] = {}
+    #: What the ``input.link`` keys mean (for the error when they are missing).
+    link_help: ClassVar[str] = ""
+    #: True when no jet branch is needed: the jets are then the lists of the track branches.
+    jets_from_tracks: ClassVar[bool] = False
+
+    @property
+    def per_event(self) -> bool:
+        """One tree entry is an event (several jets), not a jet."""
+        return self.depth["jets"] > 0
+
+    def check(self, chunk: RawChunk) -> None:
+        """Extra checks (raise JettagError with a message without the file name); may add the
+        ``jets`` reference to ``chunk.refs``/``chunk.raw`` when ``jets_from_tracks``."""
+
+    def n_jets(self, chunk: RawChunk) -> int:
+        if not self.per_event:
+            return chunk.n_entries
+        return int(ak.sum(ak.num(chunk.ref("jets"), axis=1)))
+
+    def jet_values(self, value, chunk: RawChunk):
+        """Per-entry jet ``value`` (array) -> one value per jet, in jet order."""
+        if not self.per_event:
+            return value
+        return ak.flatten(broadcast(value, chunk.ref("jets")), axis=1)
+
+    def track_lists(self, chunk: RawChunk) -> Callable:
+        """A function: per-entry track value (array or number) -> a list of values per jet,
+        with the constituent filter ``chunk.keep`` applied. Called once per chunk."""
+        ref, keep = chunk.ref("tracks"), chunk.keep
+
+        def lists(value):
+            value = broadcast(value, ref)
+            return value[keep] if keep is not None else value
+
+        return lists
+
+    def detect(self, types: Mapping[str, str]) -> float:
+        """How well branch ``types`` (name -> ROOT type name) fit this layout; 0: not at all.
+        ``jettag inspect`` proposes the layout with the highest score."""
+        return 0.0

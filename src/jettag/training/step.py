@@ -1,0 +1,88 @@
+"""The pieces of a training step: device, optimiser, objective, mixed precision, evaluation."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from jettag.errors import JettagError
+from jettag.training import distributed as dist_utils
+from jettag.training.data import Batch
+
+OPTIMIZERS = {
+    "adamw": lambda groups, lr: torch.optim.AdamW(groups, lr=lr),
+    "sgd": lambda groups, lr: torch.optim.SGD(groups, lr=lr, momentum=0.9, nesterov=True),
+}
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "cuda" or (name == "auto" and torch.cuda.is_available()):
+        if not torch.cuda.is_available():
+            raise JettagError("training.device is 'cuda' but no CUDA device is available; use 'auto' or 'cpu'")
+        return torch.device("cuda")
+    return torch.device("cpu")
+
+
+def build_optimizer(model: nn.Module, opts: dict, lr: float) -> torch.optim.Optimizer:
+    """AdamW (decoupled L2) or SGD with momentum; weight decay on weight matrices only."""
+    if opts["optimizer"] not in OPTIMIZERS:
+        raise JettagError(f"training.optimizer: unknown optimizer '{opts['optimizer']}'; use adamw or sgd")
+    decay, no_decay = [], []
+    for p in model.parameters():
+        if p.requires_grad:
+            (decay if p.ndim >= 2 else no_decay).append(p)
+    groups = [{"params": decay, "weight_decay": float(opts["weight_decay"])},
+              {"params": no_decay, "weight_decay": 0.0}]
+    return OPTIMIZERS[opts["optimizer"]](groups, lr)
+
+
+def l1_penalty(model: nn.Module) -> torch.Tensor:
+    """Sum of |w| over weight matrices (biases and norms excluded)."""
+    terms = [p.abs().sum() for p in model.parameters() if p.requires_grad and p.ndim >= 2]
+    return torch.stack(terms).sum() if terms else torch.zeros(())
+
+
+def per_jet_loss(out: dict, batch: Batch, aux_weight: float) -> torch.Tensor:
+    """Per-jet objective: weight * cross-entropy, plus aux_weight * mean track-origin CE of the jet."""
+    logits = out["logits"].float()
+    loss = batch.weight * F.cross_entropy(logits, batch.label, reduction="none")
+    if aux_weight > 0 and "track_logits" in out:
+        tl = out["track_logits"].float()
+        target = torch.where(batch.valid, batch.track_origin, torch.full_like(batch.track_origin, -1))
+        ce = F.cross_entropy(tl.reshape(-1, tl.shape[-1]), target.reshape(-1), ignore_index=-1,
+                             reduction="none").view(target.shape)
+        n = (target >= 0).sum(1).clamp(min=1)
+        loss = loss + aux_weight * ce.sum(1) / n
+    return loss
+
+
+def autocast(device: torch.device):
+    """bfloat16 autocast on CUDA, nothing on CPU."""
+    if device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+@torch.no_grad()
+def evaluate(net: nn.Module, loader, device: torch.device, aux_weight: float,
+             info: dist_utils.DistInfo | None = None) -> dict:
+    """Weighted loss (mean of per-jet objective), its statistical error, accuracy, jet count."""
+    net.eval()
+    sums = torch.zeros(4, dtype=torch.float64, device=device)  # loss, loss^2, correct, n
+    for batch in loader:
+        batch = batch.to(device)
+        with autocast(device):
+            out = net(batch.tracks, batch.valid, batch.jets)
+        loss = per_jet_loss(out, batch, aux_weight).double()
+        correct = (out["logits"].argmax(1) == batch.label).sum()
+        sums += torch.stack([loss.sum(), (loss * loss).sum(), correct.double(),
+                             torch.tensor(float(len(batch)), dtype=torch.float64, device=device)])
+    s, s2, correct, n = dist_utils.all_reduce_sum(sums.tolist(), info or dist_utils.DistInfo(), device)
+    n = max(n, 1.0)
+    mean = s / n
+    var = max(s2 / n - mean * mean, 0.0)
+    return {"loss": mean, "loss_err": math.sqrt(var / n), "acc": correct / n, "n": int(n)}

@@ -1,0 +1,101 @@
+"""Tagger names -> training plans (pure data)."""
+
+import pytest
+
+from jettag import config, taggers
+from jettag.errors import JettagError
+from jettag.taggers import TaggerPlan
+
+
+@pytest.fixture(scope="module")
+def cfg():
+    return config.resolve(
+        {
+            "samples": {"ttbar": {"generator": {"process": "ttbar"}}, "zprime": {"generator": {"process": "zprime"}}},
+            "models": {"ip3d": {"type": "ip3d"}, "dips": {"type": "deepsets"}},
+            "studies": {"training": {"epochs": 2}, "search": {"trials": 2}},
+        }
+    )
+
+
+def test_plain_model_unchanged(cfg):
+    p = taggers.plan_tagger(cfg, "dips")
+    assert isinstance(p, TaggerPlan)
+    assert p.data_dir == "results/data/ttbar" and p.init_checkpoint is None and p.requires == ()
+    assert p.spec["training"]["epochs"] == 20 and p.spec["fc"] == 0.05
+
+
+@pytest.mark.parametrize(
+    "tagger, check",
+    [
+        ("dips--seed2", lambda p: p.spec["training"]["seed"] == 2),
+        ("dips--no-hits", lambda p: p.spec["drop_features"] == ["hits"]),
+        ("dips--no-sd0", lambda p: p.spec["drop_features"] == ["sd0"]),
+        ("dips--frac0.1", lambda p: p.data_dir.endswith("bias_variance/data/frac0.1")),
+        ("dips--fold2of5", lambda p: p.data_dir.endswith("kfold/data/fold2of5")),
+        ("dips--width64", lambda p: set(p.spec["phi_layers"]) == {64}),
+        ("dips--depth2", lambda p: len(p.spec["phi_layers"]) == 2),
+        ("dips--nolog", lambda p: "pt_frac" in p.spec["track_features"]
+         and "log_dr" not in p.spec["track_features"]),
+        ("dips--absolute", lambda p: {"eta", "phi", "log_pt"} <= set(p.spec["track_features"])),
+        ("dips--zprime", lambda p: p.data_dir == "results/data/zprime"),
+        ("dips--finetune-zprime", lambda p: p.init_checkpoint == "results/models/dips/best.pt"
+         and p.spec["training"]["max_train_jets"] == 2000),
+        ("dips--scratch-zprime", lambda p: p.init_checkpoint is None),
+        ("dips--snap2", lambda p: p.init_checkpoint == "results/models/dips--snap1/last.pt"
+         and p.spec["training"]["schedule"]["name"] == "sgdr"),
+        ("dips--no-hits--seed3", lambda p: p.spec["training"]["seed"] == 3 and p.spec["drop_features"] == ["hits"]),
+    ],
+)
+def test_variants(cfg, tagger, check):
+    p = taggers.plan_tagger(cfg, tagger)
+    assert check(p)
+    assert p.spec["training"]["epochs"] == 2  # studies.training applies to every variant
+    assert p.spec["name"] == tagger
+
+
+def test_trial_reproducible(cfg):
+    a = taggers.plan_tagger(cfg, "dips--trial07").spec
+    b = taggers.plan_tagger(cfg, "dips--trial07").spec
+    c = taggers.plan_tagger(cfg, "dips--trial08").spec
+    assert a == b and a["training"] != c["training"]
+
+
+@pytest.mark.parametrize(
+    "tagger", ["dips--bogus", "dips--no-nonsense", "nomodel--seed1", "dips--frac1.5", "dips--fold6of5",
+               "dips--", "ip3d--seed2", "dips--seed1--seed1", "dips--frac0.10"],
+)
+def test_unknown_variants(cfg, tagger):
+    with pytest.raises(JettagError):
+        taggers.plan_tagger(cfg, tagger)
+
+
+def test_training_inputs_and_spec(cfg):
+    p = taggers.plan_tagger(cfg, "dips--snap2")
+    assert p.training_inputs() == {
+        "train": "results/data/ttbar/train.h5",
+        "val": "results/data/ttbar/val.h5",
+        "norm": "results/data/ttbar/norm.json",
+        "init": "results/models/dips--snap1/last.pt",
+    }
+    assert p.training_spec()["init_checkpoint"] == "results/models/dips--snap1/last.pt"
+    assert taggers.plan_tagger(cfg, "dips").training_spec().get("init_checkpoint") is None
+
+
+def test_overfit_requirement_is_an_input():
+    c = config.resolve(
+        {
+            "samples": {"ttbar": {"generator": {"process": "ttbar"}}},
+            "models": {"ip3d": {"type": "ip3d"}, "dips": {"type": "deepsets"}},
+            "studies": {"search": {"overfit": {"require": True}}},
+        }
+    )
+    p = taggers.plan_tagger(c, "dips--trial01")
+    assert p.requires == ("results/studies/search/overfit_dips.json",)
+    assert p.training_inputs()["requires0"] == "results/studies/search/overfit_dips.json"
+
+
+def test_names():
+    assert taggers.split_tagger("dips--no-hits--seed3") == ("dips", ["no-hits", "seed3"])
+    assert taggers.join_tagger("dips", ["frac0.5"]) == "dips--frac0.5"
+    assert taggers.fraction_text(0.10) == "0.1" and taggers.fraction_text(1.0) == "1"

@@ -1,0 +1,61 @@
+import pytest
+import torch
+
+from jettag.errors import JettagError
+from jettag.features import JET_FEATURES, TRACK_FEATURES
+from jettag.training.data import Batch
+from jettag.training.step import (
+    autocast,
+    build_optimizer,
+    evaluate,
+    l1_penalty,
+    per_jet_loss,
+    resolve_device,
+)
+from jettag.training.toydata import TinyTagger
+
+
+def test_aux_loss_and_empty_jets():
+    norm = {"track": {k: {"mean": 0.0, "std": 1.0} for k in TRACK_FEATURES},
+            "jet": {k: {"mean": 0.0, "std": 1.0} for k in JET_FEATURES}}
+    m = TinyTagger(norm, TRACK_FEATURES, JET_FEATURES, hidden=4, aux=True)
+    valid = torch.tensor([[True, False], [False, False]])
+    b = Batch(torch.randn(2, 2, len(TRACK_FEATURES)), valid, torch.randn(2, len(JET_FEATURES)),
+              torch.tensor([0, 2]), torch.tensor([1.0, 2.0]), torch.tensor([[1, -1], [-1, -1]]))
+    out = m(b.tracks, b.valid, b.jets)
+    with_aux, without = per_jet_loss(out, b, 0.5), per_jet_loss(out, b, 0.0)
+    assert torch.isfinite(with_aux).all()
+    assert with_aux[0] > without[0] and with_aux[1] == without[1]
+    assert l1_penalty(m) > 0
+
+
+def test_optimizer_decays_weight_matrices_only():
+    m = torch.nn.Linear(3, 2)
+    opt = build_optimizer(m, {"optimizer": "adamw", "weight_decay": 0.1}, 1e-3)
+    assert isinstance(opt, torch.optim.AdamW)
+    assert [g["weight_decay"] for g in opt.param_groups] == [0.1, 0.0]
+    assert opt.param_groups[0]["params"][0] is m.weight and opt.param_groups[1]["params"][0] is m.bias
+    sgd = build_optimizer(m, {"optimizer": "sgd", "weight_decay": 0.0}, 1e-2)
+    assert isinstance(sgd, torch.optim.SGD) and sgd.param_groups[0]["nesterov"]
+    with pytest.raises(JettagError, match="training.optimizer"):
+        build_optimizer(m, {"optimizer": "adam", "weight_decay": 0.0}, 1e-3)
+
+
+def test_device_and_evaluate_on_cpu():
+    assert resolve_device("cpu").type == "cpu"
+    if not torch.cuda.is_available():
+        assert resolve_device("auto").type == "cpu"
+        with pytest.raises(JettagError, match="training.device"):
+            resolve_device("cuda")
+    with autocast(torch.device("cpu")):
+        pass
+    norm = {"track": {k: {"mean": 0.0, "std": 1.0} for k in TRACK_FEATURES},
+            "jet": {k: {"mean": 0.0, "std": 1.0} for k in JET_FEATURES}}
+    m = TinyTagger(norm, TRACK_FEATURES, JET_FEATURES, hidden=4)
+    valid = torch.ones(4, 2, dtype=torch.bool)
+    b = Batch(torch.randn(4, 2, len(TRACK_FEATURES)), valid, torch.randn(4, len(JET_FEATURES)),
+              torch.tensor([0, 1, 2, 0]), torch.ones(4), torch.zeros(4, 2, dtype=torch.int64))
+    res = evaluate(m, [b, b], torch.device("cpu"), 0.0)
+    assert res["n"] == 8
+    expected = per_jet_loss(m(b.tracks, b.valid, b.jets), b, 0.0).double().mean().item()
+    assert res["loss"] == pytest.approx(expected)
