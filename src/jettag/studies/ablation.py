@@ -22,6 +22,7 @@ import numpy as np
 from jettag.errors import JettagError
 from jettag.features import DEFAULT_TRACK_INPUTS, TRACK_GROUPS, resolve_track_features
 from jettag.studies import base, common
+from jettag.studies import headline as hl
 from jettag.studies.registry import Study, register
 from jettag.taggers import join_tagger
 
@@ -288,7 +289,19 @@ def summary_inputs(cfg: dict, spec: dict) -> list[str]:
     return out
 
 
+def headline(rows: list[dict[str, str]]) -> str:
+    parts = []
+    for model, mrows in hl.by_key([r for r in rows if r["rank"] != "0"]).items():
+        top = min(mrows, key=lambda r: hl.num(r["delta_light_rej"]))
+        significant = sum(r["flag"] == "significant" for r in mrows)
+        parts.append(f"{model} ({top['method']}): '{top['component']}' costs most, light rejection "
+                     f"{hl.fmt(hl.num(top['delta_light_rej']), hl.num(top['delta_light_rej_err']))}; "
+                     f"{significant} of {len(mrows)} components significant")
+    return hl.sentence(parts)
+
+
 register(Study(
     name="ablation", order=30, steps={"permutation": step_permutation, "summary": step_summary},
     spec=plan_spec, summary_inputs=summary_inputs, plot_names=plot_names,
+    headline=headline,
 ))

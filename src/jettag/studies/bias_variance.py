@@ -16,6 +16,7 @@ Steps: ``subset`` (one training-fraction directory) and ``summary``.
 
 from __future__ import annotations
 
+import collections
 import math
 from pathlib import Path
 
@@ -23,6 +24,7 @@ import numpy as np
 
 from jettag.errors import JettagError
 from jettag.studies import base, common, datasets
+from jettag.studies import headline as hl
 from jettag.studies.registry import Study, register
 from jettag.taggers import fraction_text, join_tagger, seed_tagger
 
@@ -172,7 +174,19 @@ def summary_inputs(cfg: dict, spec: dict) -> list[str]:
     return [base.scores(cfg, t) for t in taggers] + [base.history(cfg, t) for t in taggers]
 
 
+def headline(rows: list[dict[str, str]]) -> str:
+    parts = []
+    for model, mrows in hl.by_key(rows).items():
+        regimes = collections.Counter(r["regime"] for r in mrows)
+        best = min(mrows, key=lambda r: hl.num(r["val_loss"]))
+        parts.append(f"{model}: " + ", ".join(f"{n} {k}" for k, n in sorted(regimes.items()))
+                     + f" of {len(mrows)} scan points; lowest validation loss {hl.fmt(hl.num(best['val_loss']))}"
+                     f" at {best['scan']} = {best['value']}")
+    return hl.sentence(parts)
+
+
 register(Study(
     name="bias_variance", order=60, steps={"subset": step_subset, "summary": step_summary},
     spec=plan_spec, summary_inputs=summary_inputs, plot_names=plot_names,
+    headline=headline,
 ))

@@ -23,6 +23,7 @@ import numpy as np
 from jettag.atomic import atomic_path
 from jettag.errors import JettagError
 from jettag.studies import base, common
+from jettag.studies import headline as hl
 from jettag.studies.registry import Study, register
 from jettag.taggers import seed_tagger
 
@@ -266,7 +267,19 @@ def extra_scores(cfg: dict) -> list[str]:
     return out
 
 
+def headline(rows: list[dict[str, str]]) -> str:
+    parts = []
+    for row in rows:
+        if row["kind"] in ("deep ensemble", "snapshot ensemble"):
+            gain = hl.num(row["gain_vs_mean_member"])
+            parts.append(f"{row['model']} {row['kind']}: light rejection {hl.rejection_text(row)}, "
+                         f"{gain * 100:+.1f} % vs the mean member" if not math.isnan(gain)
+                         else f"{row['model']} {row['kind']}: light rejection {hl.rejection_text(row)}")
+    return hl.sentence(parts)
+
+
 register(Study(
     name="ensembles", order=10, steps={"combine": step_combine, "summary": step_summary},
     spec=plan_spec, summary_inputs=summary_inputs, plot_names=plot_names, extra_scores=extra_scores,
+    headline=headline,
 ))

@@ -21,6 +21,7 @@ import numpy as np
 
 from jettag.errors import JettagError
 from jettag.studies import base, common
+from jettag.studies import headline as hl
 from jettag.studies.registry import Study, register
 from jettag.taggers import join_tagger, seed_tagger
 
@@ -134,7 +135,16 @@ def summary_inputs(cfg: dict, spec: dict) -> list[str]:
     return [base.scores(cfg, t) for t in taggers] + [base.history(cfg, t) for t in taggers]
 
 
+def headline(rows: list[dict[str, str]]) -> str:
+    parts = [f"{r['model']} with {r['inputs']}: light rejection {hl.rejection_text(r)}, change vs baseline "
+             f"{hl.fmt(hl.num(r['delta_light_rej']), hl.num(r['delta_light_rej_err']))}, "
+             f"{r['epochs_to_target']} epochs to target"
+             for r in rows if r["variant"] != "baseline"]
+    return hl.sentence(parts)
+
+
 register(Study(
     name="features", order=70, steps={"summary": step_summary},
     spec=plan_spec, summary_inputs=summary_inputs, plot_names=plot_names,
+    headline=headline,
 ))

@@ -17,6 +17,7 @@ import numpy as np
 
 from jettag.errors import JettagError
 from jettag.studies import base, common, datasets
+from jettag.studies import headline as hl
 from jettag.studies.registry import Study, register
 
 
@@ -113,7 +114,18 @@ def summary_inputs(cfg: dict, spec: dict) -> list[str]:
     return [base.scores(cfg, t) for ts in spec["folds"].values() for t in ts]
 
 
+def headline(rows: list[dict[str, str]]) -> str:
+    light = [r for r in rows if r["metric"] == "light_rej"]
+    wp = {r["wp"] for r in light}
+    chosen = "77" if "77" in wp else (sorted(wp)[0] if wp else "")
+    parts = [f"{r['model']} light rejection at {chosen} %: {hl.fmt(hl.num(r['mean']), hl.num(r['std']))} "
+             f"over folds (relative spread {hl.num(r['rel_std']) * 100:.0f} %)"
+             for r in light if r["wp"] == chosen]
+    return hl.sentence(parts)
+
+
 register(Study(
     name="kfold", order=40, steps={"split": step_split, "summary": step_summary},
     spec=plan_spec, summary_inputs=summary_inputs, plot_names=plot_names,
+    headline=headline,
 ))

@@ -38,6 +38,8 @@ class Study:
     * ``plot_names(spec)``: the plots of the summary, ``{stem}_{name}.{format}``.
     * ``extra_scores(cfg)``: scores files the study adds to ``performance.csv`` when enabled.
     * ``order``: the study's place in listings (rules, targets); the table is sorted by it.
+    * ``headline(rows)``: one sentence from the rows of the summary table (the report's summary
+      page; helpers in :mod:`jettag.studies.headline`).
     """
 
     name: str
@@ -47,6 +49,7 @@ class Study:
     summary_inputs: Callable[[dict, dict], list[str]]
     plot_names: Callable[[dict], list[str]]
     extra_scores: Callable[[dict], list[str]] = field(default=_no_scores)
+    headline: Callable[[list[dict[str, str]]], str] | None = None
 
     def __post_init__(self):
         if "summary" not in self.steps:

@@ -16,6 +16,7 @@ Steps: ``compute`` (one tagger: checkpoint + test split -> HDF5 of maps) and ``s
 
 from __future__ import annotations
 
+import collections
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,6 +26,7 @@ import numpy as np
 from jettag.atomic import atomic_path
 from jettag.errors import JettagError
 from jettag.studies import base, common
+from jettag.studies import headline as hl
 from jettag.studies.registry import Study, register
 
 METHODS = ("gradient", "integrated_gradients")
@@ -313,7 +315,19 @@ def summary_inputs(cfg: dict, spec: dict) -> list[str]:
     return [base.paths(cfg).saliency_maps(t) for t in spec["taggers"]]
 
 
+def headline(rows: list[dict[str, str]]) -> str:
+    parts = []
+    for tagger, trows in hl.by_key(rows, "tagger").items():
+        firsts = collections.Counter(r["feature"] for r in trows if r["rank"] == "1")
+        if firsts:
+            feature, n = firsts.most_common(1)[0]
+            parts.append(f"{tagger}: '{feature}' carries the largest attribution in {n} of "
+                         f"{sum(firsts.values())} method/jet-class groups")
+    return hl.sentence(parts)
+
+
 register(Study(
     name="saliency", order=20, steps={"compute": step_compute, "summary": step_summary},
     spec=plan_spec, summary_inputs=summary_inputs, plot_names=plot_names,
+    headline=headline,
 ))

@@ -27,6 +27,7 @@ from jettag.search_space import (  # noqa: F401  (the study's callers read them 
     space_of,
 )
 from jettag.studies import base, common
+from jettag.studies import headline as hl
 from jettag.studies.registry import Study, register
 from jettag.taggers import split_tagger
 
@@ -193,7 +194,19 @@ def summary_inputs(cfg: dict, spec: dict) -> list[str]:
     return out
 
 
+def headline(rows: list[dict[str, str]]) -> str:
+    parts = []
+    for model, mrows in hl.by_key([r for r in rows if r["rank"] == "1"]).items():
+        best = mrows[0]
+        n = sum(1 for r in rows if r.get("model") == model and r["rank"].isdigit())
+        parts.append(f"best of {n} {model} trials: {best['tagger']} (learning rate "
+                     f"{hl.fmt(hl.num(best['learning_rate']))}, width {best['width']}, depth "
+                     f"{best['depth']}), light rejection {hl.rejection_text(best)}")
+    return hl.sentence(parts)
+
+
 register(Study(
     name="search", order=50, steps={"overfit": step_overfit, "summary": step_summary},
     spec=plan_spec, summary_inputs=summary_inputs, plot_names=plot_names,
+    headline=headline,
 ))

@@ -21,6 +21,7 @@ import numpy as np
 
 from jettag.errors import JettagError
 from jettag.studies import base, common
+from jettag.studies import headline as hl
 from jettag.studies.registry import Study, register
 from jettag.taggers import join_tagger, seed_tagger
 
@@ -152,7 +153,14 @@ def summary_inputs(cfg: dict, spec: dict) -> list[str]:
     return out
 
 
+def headline(rows: list[dict[str, str]]) -> str:
+    parts = [f"{r['model']} {r['trained_on']} on {r['evaluated_on']}: light rejection {hl.rejection_text(r)}"
+             for r in rows if r["selection"] == "all"]
+    return hl.sentence(parts)
+
+
 register(Study(
     name="transfer", order=80, steps={"summary": step_summary},
     spec=plan_spec, summary_inputs=summary_inputs, plot_names=plot_names,
+    headline=headline,
 ))
