@@ -59,3 +59,16 @@ def realdata(name: str) -> Path:
     if not path.is_file():
         pytest.skip(f"{path} not found: real-data tests need ../shared/realdata beside the repository")
     return path
+
+
+def planning_config() -> dict:
+    """A resolved config with a tt and a Z' sample, IP3D and DIPS, for planning tests."""
+    from jettag import config
+
+    return config.resolve(
+        {
+            "samples": {"ttbar": {"generator": {"process": "ttbar"}}, "zprime": {"generator": {"process": "zprime"}}},
+            "models": {"ip3d": {"type": "ip3d"}, "dips": {"type": "deepsets"}},
+            "studies": {"training": {"epochs": 2}, "search": {"trials": 2}},
+        }
+    )

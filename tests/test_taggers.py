@@ -5,17 +5,12 @@ import pytest
 from jettag import config, taggers
 from jettag.errors import JettagError
 from jettag.taggers import TaggerPlan
+from tests.conftest import planning_config
 
 
 @pytest.fixture(scope="module")
 def cfg():
-    return config.resolve(
-        {
-            "samples": {"ttbar": {"generator": {"process": "ttbar"}}, "zprime": {"generator": {"process": "zprime"}}},
-            "models": {"ip3d": {"type": "ip3d"}, "dips": {"type": "deepsets"}},
-            "studies": {"training": {"epochs": 2}, "search": {"trials": 2}},
-        }
-    )
+    return planning_config()
 
 
 def test_plain_model_unchanged(cfg):
