@@ -22,6 +22,7 @@ include: "workflow/rules/plots.smk"
 include: "workflow/rules/studies_common.smk"
 include: "workflow/rules/studies.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/export.smk"
 
 
 rule all:

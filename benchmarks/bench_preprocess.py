@@ -9,12 +9,16 @@ to ``resources/bench/synthetic_{jets}.root`` once and reused. Prints jets/s for
 * ``uproot``   : ``TTree.iterate`` of the branches preprocessing needs (the floor),
 * ``read_jets``: ``jettag.io.read_jets`` (canonical chunks),
 * ``preprocess``: the full ``run_preprocessing`` (per HDF5 compression),
+* ``per-file job`` / ``merge job``: the two steps of the workflow (``preprocess_file`` of the
+  file into a part, ``merge_parts`` of that part; the per-file job is what runs once per input
+  file, in parallel),
 
 the ratio preprocess / uproot (target <= 2), and how fast the train file reads back in
 training-sized batches (sequential and shuffled 1024-jet blocks). The measurements are interleaved
 (uproot, read_jets, preprocess, uproot, ...) and medians of ``--repeat`` rounds are printed: on a
 shared machine the load changes between rounds. Imports and the config schema are loaded before
-timing (the uproot read does not pay its imports either).
+timing (the uproot read does not pay its imports either); the outputs of the previous round are
+deleted before each timed step, as Snakemake deletes a job's outputs before running it.
 
 ``--keep DIR`` keeps the outputs of the last round (``DIR/{compression}/``); ``--compare DIR``
 checks that every HDF5 dataset (and norm.json) of this run is bitwise identical to the ones
@@ -36,6 +40,7 @@ import uproot
 from jettag.io import read_jets
 from jettag.io.mapping import GENERATOR_MAPPING
 from jettag.preprocess import run_preprocessing, synthetic
+from jettag.preprocess.parts import merge_parts, preprocess_file
 
 
 def _timed(fn) -> float:
@@ -62,6 +67,16 @@ def compare_outputs(a: Path, b: Path) -> list[str]:
     if (a / "norm.json").read_text() != (b / "norm.json").read_text():
         diffs.append("norm.json")
     return diffs
+
+
+def _clear(*paths: Path) -> None:
+    """Delete earlier outputs outside the timings (replacing a large file pays for freeing it)."""
+    for p in paths:
+        if p.is_dir():
+            for f in p.iterdir():
+                f.unlink()
+        else:
+            p.unlink(missing_ok=True)
 
 
 def _read_uproot(path, step):
@@ -127,8 +142,15 @@ def main(argv=None):
             rounds["read_jets"].append(_timed(lambda: _read_canonical(path, args.chunk_size)))
             for comp, out in outs.items():
                 spec = {"chunk_size": args.chunk_size, "compression": comp}
+                part = out.parent / f"{out.name}_part.h5"
+                _clear(out, out.parent / f"{out.name}_merged", part)  # as Snakemake does before a job
                 rounds.setdefault(comp, []).append(_timed(
                     lambda spec=spec, out=out: run_preprocessing(spec, None, [str(path)], out, "bench", progress=False)))
+                rounds.setdefault(f"file {comp}", []).append(_timed(
+                    lambda spec=spec, part=part: preprocess_file(spec, None, str(path), part, progress=False)))
+                rounds.setdefault(f"merge {comp}", []).append(_timed(
+                    lambda spec=spec, part=part, out=out: merge_parts(spec, [str(part)], out.parent / f"{out.name}_merged",
+                                                                      "bench", progress=False)))
         med = {k: float(np.median(v)) for k, v in rounds.items()}
         t_read, t_canon = med["uproot"], med["read_jets"]
         print(f"medians of {args.repeat} interleaved round(s)")
@@ -140,6 +162,14 @@ def main(argv=None):
             print(f"preprocess ({comp:4s})      : {t:7.2f} s  {n_jets / t:10.0f} jets/s  "
                   f"ratio to uproot read {t / t_read:.2f}x (target <= 2; to read_jets {t / t_canon:.2f}x)  "
                   f"output {size:.0f} MB   all rounds: {', '.join(f'{x:.2f}' for x in rounds[comp])} s")
+            for step in ("file", "merge"):
+                ts = med[f"{step} {comp}"]
+                label = "per-file job" if step == "file" else "merge job"
+                print(f"    {label:<13}: {ts:7.2f} s  {n_jets / ts:10.0f} jets/s  ratio to uproot read {ts / t_read:.2f}x"
+                      f"   all rounds: {', '.join(f'{x:.2f}' for x in rounds[f'{step} {comp}'])} s")
+            merged = out.parent / f"{out.name}_merged"
+            print("    two-step outputs vs one-process outputs: "
+                  + ("IDENTICAL" if not compare_outputs(out, merged) else "DIFFERENT: " + ", ".join(compare_outputs(out, merged))))
             for shuffled in (False, True):
                 t0 = time.perf_counter()
                 n = _read_h5(out / "train.h5", shuffled)
@@ -162,6 +192,8 @@ def main(argv=None):
     finally:
         for out in outs.values():
             shutil.rmtree(out, ignore_errors=True)
+            shutil.rmtree(out.parent / f"{out.name}_merged", ignore_errors=True)
+            (out.parent / f"{out.name}_part.h5").unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,13 @@ Without ``--data`` a synthetic train.h5 (documented layout, 21 track features) i
 temporary directory. The model is the DIPS-like Deep Sets tagger of ``jettag.models`` (default
 spec). Each side runs ``--warmup`` untimed steps, then ``--batches`` timed optimiser steps
 (forward, backward, AdamW); the target is HDF5 >= 90 % of in-memory throughput.
+
+``--model gn2`` benchmarks the GN2-like transformer instead (default spec, as in the default
+study), and prints its padded forward (``nn.TransformerEncoderLayer`` on every slot: the forward
+of earlier versions) next to the packed forward it trains with now, on the same in-memory
+batches, the two taking turns step by step (wall and process CPU time summed per forward, and the
+speed-up in ``--rounds`` segments of the run: the load of a shared machine changes). The loss
+includes the track-origin head (weight 0.5, as in training). Target: packed >= 2.5x padded.
 """
 
 from __future__ import annotations
@@ -27,9 +34,25 @@ from jettag.training.step import autocast, build_optimizer, per_jet_loss, resolv
 from jettag.training.toydata import make_toy_arrays, norm_from
 
 
-def synthetic(path: Path, n: int, tracks: int, chunk: int = 20000) -> None:
+def _multiplicity(arrays: dict, mean_tracks: float, seed: int) -> dict:
+    """Redraw the tracks per jet as 1 + Poisson(mean - 1), clipped to the slots (generated
+    samples select ~7 tracks per jet), padding zeroed as in preprocessed files."""
+    if mean_tracks <= 0:
+        return arrays
+    import numpy as np
+
+    n, L = arrays["valid"].shape
+    k = np.minimum(1 + np.random.default_rng(seed).poisson(mean_tracks - 1, n), L)
+    valid = np.arange(L)[None, :] < k[:, None]
+    arrays["valid"] = valid
+    arrays["tracks"][~valid] = 0.0
+    arrays["track_origin"][~valid] = -1
+    return arrays
+
+
+def synthetic(path: Path, n: int, tracks: int, chunk: int = 20000, mean_tracks: float = 0.0) -> None:
     """A synthetic train.h5 of ``n`` jets, written chunk by chunk (bounded memory), and norm.json."""
-    first = make_toy_arrays(min(n, chunk), tracks, seed=0)
+    first = _multiplicity(make_toy_arrays(min(n, chunk), tracks, seed=0), mean_tracks, 0)
     with h5py.File(path, "w") as f:
         for key, value in first.items():
             f.create_dataset(key, shape=(n, *value.shape[1:]), dtype=value.dtype,
@@ -38,10 +61,17 @@ def synthetic(path: Path, n: int, tracks: int, chunk: int = 20000) -> None:
         f["jets"].attrs["features"] = list(JET_FEATURES)
         for start in range(0, n, chunk):
             stop = min(n, start + chunk)
-            part = first if start == 0 else make_toy_arrays(stop - start, tracks, seed=start)
+            part = first if start == 0 else _multiplicity(
+                make_toy_arrays(stop - start, tracks, seed=start), mean_tracks, start)
             for key, value in part.items():
                 f[key][start:stop] = value
     (path.parent / "norm.json").write_text(json.dumps(norm_from(first)))
+
+
+MODELS = {
+    "dips": {"type": "deepsets", "name": "dips"},
+    "gn2": {"type": "transformer", "name": "gn2", "track_features": ["ip", "kinematics", "hits"]},
+}
 
 
 def run(model, loader, device, steps: int, warmup: int) -> float:
@@ -76,6 +106,58 @@ def run(model, loader, device, steps: int, warmup: int) -> float:
     return jets / (time.perf_counter() - t0)
 
 
+def compare_forwards(fresh, mem, device, args) -> None:
+    """Padded vs packed transformer forward, trained side by side: the two models (same initial
+    weights) take turns, one optimiser step each on the same batch, so a change of the machine's
+    load hits both alike. Wall and process CPU time are summed per forward."""
+    models = {}
+    for name in ("padded", "packed"):
+        model = fresh()
+        model.packed = name == "packed"
+        model.train()
+        models[name] = (model, build_optimizer(model, training_options({}), 1e-3))
+    wall = dict.fromkeys(models, 0.0)
+    cpu = dict.fromkeys(models, 0.0)
+    jets, steps = 0, 0
+    rounds = []
+    while steps < args.batches + args.warmup:
+        for batch in mem:
+            batch = batch.to(device)
+            timed = steps >= args.warmup
+            for name, (model, opt) in models.items():
+                t0, c0 = time.perf_counter(), time.process_time()
+                with autocast(device):
+                    out = model(batch.tracks, batch.valid, batch.jets)
+                loss = per_jet_loss(out, batch, 0.5).mean()
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                if device.type == "cuda":
+                    torch.cuda.synchronize()
+                if timed:
+                    wall[name] += time.perf_counter() - t0
+                    cpu[name] += time.process_time() - c0
+            if timed:
+                jets += len(batch)
+                if (steps - args.warmup + 1) % max(1, args.batches // args.rounds) == 0:
+                    rounds.append(dict(wall))
+            steps += 1
+            if steps >= args.batches + args.warmup:
+                break
+    threads = torch.get_num_threads()
+    print(f"{'forward':<10} {'jets/s':>9} {'jets/cpu-s':>11}  (cpu-s: process CPU time / {threads} threads)")
+    for name in models:
+        print(f"{name:<10} {jets / wall[name]:>9.0f} {jets * threads / cpu[name]:>11.0f}")
+    ratios = []
+    prev = dict.fromkeys(models, 0.0)
+    for r in rounds:  # speed-up within each segment of the run
+        ratios.append((r["padded"] - prev["padded"]) / max(r["packed"] - prev["packed"], 1e-12))
+        prev = r
+    print(f"speed-up packed / padded: {wall['padded'] / wall['packed']:.2f}x wall, "
+          f"{cpu['padded'] / cpu['packed']:.2f}x cpu (target >= 2.5x); per segment: "
+          + ", ".join(f"{x:.2f}" for x in ratios))
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", type=Path, default=None, help="a preprocessed train.h5 (norm.json beside it)")
@@ -88,6 +170,11 @@ def main() -> None:
     p.add_argument("--prefetch", type=int, default=1)
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--model", choices=sorted(MODELS), default="dips")
+    p.add_argument("--mean-tracks", type=float, default=0.0, dest="mean_tracks",
+                   help="synthetic tracks per jet: 1 + Poisson(mean - 1) (0: uniform 1..--tracks); "
+                        "7 is what generated samples select")
+    p.add_argument("--rounds", type=int, default=3, help="interleaved rounds of --model gn2")
     args = p.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -98,7 +185,7 @@ def main() -> None:
         tmp = tempfile.TemporaryDirectory(prefix="jettag-bench-")
         path = Path(tmp.name) / "train.h5"
         t = time.perf_counter()
-        synthetic(path, args.n_jets, args.tracks)
+        synthetic(path, args.n_jets, args.tracks, mean_tracks=args.mean_tracks)
         print(f"synthetic {path}: {args.n_jets} jets x {args.tracks} tracks in {time.perf_counter() - t:.1f} s")
     norm = json.loads((path.parent / "norm.json").read_text())
     names, jet_names = feature_names(path)
@@ -106,7 +193,7 @@ def main() -> None:
 
     def fresh():
         torch.manual_seed(0)
-        return build_model({"type": "deepsets", "name": "dips"}, norm, names, jet_names).to(device)
+        return build_model(MODELS[args.model], norm, names, jet_names).to(device)
 
     h5 = H5Batches(path, args.batch_size, seed=0, block_size=args.block_size, prefetch=args.prefetch)
     n_mem = min(h5.n, (args.batches + args.warmup) * args.batch_size)
@@ -116,6 +203,13 @@ def main() -> None:
     # the cheapest possible feed: batches pre-gathered (shuffled once), iterated as views
     mem = list(TensorBatches(data, args.batch_size, seed=0))
 
+    if args.model == "gn2":
+        print(f"device {device}, threads {torch.get_num_threads()}, batch {args.batch_size}, "
+              f"{args.batches} timed steps, model gn2 (transformer), in-memory batches")
+        compare_forwards(fresh, mem, device, args)
+        if tmp is not None:
+            tmp.cleanup()
+        return
     rate_h5 = run(fresh(), h5, device, args.batches, args.warmup)
     rate_mem = run(fresh(), mem, device, args.batches, args.warmup)
     rate_h5_2 = run(fresh(), h5, device, args.batches, args.warmup)  # order effects (caches, clocks)

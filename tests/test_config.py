@@ -11,7 +11,9 @@ def test_defaults_fill_every_section():
     assert cfg["preprocess"]["max_tracks"] == 40
     assert cfg["evaluation"]["working_points"] == [60, 70, 77, 85]
     gen = cfg["samples"]["ttbar"]["generator"]
-    assert gen["detector"]["d0_res_const"] == pytest.approx(0.010)  # 10 um in mm
+    from jettag.generate.shard import resolve_spec  # detector keys come from the preset
+
+    assert resolve_spec(gen)["detector"]["d0_res_const"] == pytest.approx(0.010)  # 10 um in mm
     assert cfg["models"]["dips"]["fc"] == pytest.approx(0.05)
 
 
@@ -75,3 +77,8 @@ def test_write_resolved_round_trips(tmp_path):
     written = yaml.safe_load(out.read_text())
     assert written["training"]["epochs"] == 7
     assert len(written["config_hash"]) == 16
+
+
+def test_tau_is_refused_as_a_flavour_with_the_fix():
+    with pytest.raises(JettagError, match=r"preprocess\.jets\.flavours.*remove 'tau'"):
+        config.resolve({"preprocess": {"jets": {"flavours": ["b", "c", "light", "tau"]}}})

@@ -9,6 +9,7 @@ from jettag.errors import JettagError
 from jettag.evaluation.discriminant import discriminant_b
 from jettag.evaluation.performance import COLUMNS, performance_rows, write_performance_table
 from jettag.evaluation.scores import write_scores
+from jettag.evaluation.statistics import Bootstrap, rejection_lower_bound
 
 WPS = [60, 70, 77, 85]
 
@@ -52,14 +53,30 @@ def test_rows_numbers():
     assert rows[0]["light_rej"] > rows[-1]["light_rej"]
 
 
-def test_perfect_separation_reports_inf():
+def test_perfect_separation_reports_the_lower_bound_and_says_so():
     flavour = np.array([5] * 50 + [0] * 50 + [4] * 10)
     p_b = np.where(flavour == 5, 0.98, 0.01)
     p_c = np.where(flavour == 4, 0.98, 0.01)
     p_u = 1 - p_b - p_c
     rows = performance_rows("perfect", p_b, p_c, p_u, flavour, 0.05, [77])
-    assert math.isinf(rows[0]["light_rej"]) and math.isnan(rows[0]["light_rej_err"])
+    # no light jet of 50 passes: (1 - e)^50 = 0.16 -> rejection > 1 / (1 - 0.16^(1/50)) = 27.8
+    assert rows[0]["light_rej"] == pytest.approx(rejection_lower_bound(50))
+    assert 27 < rows[0]["light_rej"] < 29 and rows[0]["light_rej_err"] == 0.0
+    assert "no light jet of 50 passes" in rows[0]["note"] and "lower bound" in rows[0]["note"]
+    assert all(math.isfinite(v) for v in rows[0].values() if isinstance(v, float))
     assert rows[0]["auc"] == 1.0
+
+
+def test_bootstrap_intervals_bracket_the_values_with_about_binomial_width():
+    p_b, p_c, p_u, flavour = fake_probs(20000, 2.0, 3)
+    rows = performance_rows("dips", p_b, p_c, p_u, flavour, 0.05, [70, 85], boot=Bootstrap(replicas=300))
+    for r in rows:
+        for key in ("light_rej", "c_rej", "auc"):
+            assert r[f"{key}_lo"] < r[key] < r[f"{key}_hi"], (key, r)
+        # half-width of the 68 % interval ~ the binomial error (cut fluctuations add a little)
+        half = 0.5 * (r["light_rej_hi"] - r["light_rej_lo"])
+        assert 0.7 * r["light_rej_err"] < half < 2.0 * r["light_rej_err"], (half, r["light_rej_err"])
+        assert r["note"] == ""
 
 
 def test_write_table(tmp_path):
@@ -76,7 +93,20 @@ def test_write_table(tmp_path):
     assert float(by["dips", 77]["light_rej"]) > float(by["ip3d", 77]["light_rej"])
     md = out.with_suffix(".md").read_text()
     assert md.splitlines()[2].startswith("| ip3d | 60 %") and "±" in md
-    assert len(md.strip().splitlines()) == 2 + 2 * len(WPS)
+    assert len([line for line in md.splitlines() if line.startswith("| ")]) == 1 + 2 * len(WPS)
+    # the two taggers of the table are bootstrapped with the same weights: the intervals are
+    # those of a joint bootstrap over the shared test jets
+    for r in rows:
+        assert float(r["light_rej_lo"]) <= float(r["light_rej"]) <= float(r["light_rej_hi"])
+
+
+def test_taggers_on_the_same_jets_share_the_bootstrap(tmp_path):
+    a = fake_file(tmp_path / "a.h5", "a", 2.0, 5)
+    b = fake_file(tmp_path / "b.h5", "b", 2.0, 5)  # the same scores under another name
+    out = tmp_path / "p.csv"
+    write_performance_table({"working_points": [77]}, [a, b], out)
+    ra, rb = list(csv.DictReader(out.open()))
+    assert {k: v for k, v in ra.items() if k != "tagger"} == {k: v for k, v in rb.items() if k != "tagger"}
 
 
 def test_inf_in_csv(tmp_path):
@@ -87,9 +117,12 @@ def test_inf_in_csv(tmp_path):
                  np.zeros(n), flavour, np.arange(n))
     out = tmp_path / "perf.csv"
     write_performance_table({"working_points": [77]}, [tmp_path / "p.h5"], out)
+    text = out.read_text()
     row = next(csv.DictReader(out.open()))
-    assert row["light_rej"] == "inf" and float(row["light_rej"]) == math.inf
-    assert "∞" in out.with_suffix(".md").read_text()
+    assert "inf" not in text and "nan" not in text
+    assert float(row["light_rej"]) == pytest.approx(rejection_lower_bound(n // 3))
+    assert "lower bound" in row["note"]
+    assert "> " in out.with_suffix(".md").read_text()
 
 
 def test_errors(tmp_path):

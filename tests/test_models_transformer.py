@@ -99,3 +99,45 @@ def test_export_attention_equals_module_attention():
         alt = m(tracks, valid, jets)
     assert torch.allclose(ref["logits"], alt["logits"], atol=1e-5)
     assert torch.allclose(ref["track_logits"][valid], alt["track_logits"][valid], atol=1e-5)
+
+
+
+
+@pytest.mark.parametrize("train", [True, False])
+@pytest.mark.parametrize("kw", [{}, {"norm": "batchnorm", "pool_heads": 2}, {"activation": "gelu", "norm": "layernorm"}])
+def test_packed_forward_equals_padded_forward(train, kw):
+    """The packed forward (work on attending tracks only, fused attention) computes what the
+    padded nn.TransformerEncoderLayer forward computes: outputs and gradients, same weights."""
+    m = model(**kw).train(train)
+    twin = model(**kw)
+    twin.load_state_dict(m.state_dict())
+    twin.packed = False
+    twin.train(train)
+    tracks, valid, jets = batch(length=9)
+    origin = torch.randint(0, len(TRACK_ORIGINS), valid.shape).masked_fill(~valid, -1)
+    grads = []
+    outs = []
+    for net in (m, twin):
+        out = net(tracks, valid, jets)
+        loss = F.cross_entropy(out["logits"], torch.tensor([0, 1, 2, 0, 1, 2])) + F.cross_entropy(
+            out["track_logits"].flatten(0, 1), origin.flatten(), ignore_index=-1)
+        loss.backward()
+        outs.append(out)
+        grads.append({n: p.grad.clone() for n, p in net.named_parameters()})
+    a, b = outs
+    assert torch.allclose(a["logits"], b["logits"], atol=1e-5)
+    assert torch.allclose(a["track_logits"], b["track_logits"], atol=1e-5)  # padding zero in both
+    assert a["track_logits"][~valid].abs().max() == 0
+    for name, g in grads[0].items():
+        assert torch.allclose(g, grads[1][name], atol=1e-5, rtol=1e-4), name
+
+
+def test_parameter_names_and_shapes_unchanged():
+    """Checkpoints of earlier versions (nn.TransformerEncoderLayer parameters) still load."""
+    m = model()
+    shapes = {k: tuple(v.shape) for k, v in m.state_dict().items()}
+    assert shapes["layers.0.self_attn.in_proj_weight"] == (48, 16)
+    assert shapes["layers.1.self_attn.out_proj.weight"] == (16, 16)
+    assert shapes["layers.0.linear1.weight"] == (16, 16) and "layers.1.norm2.bias" in shapes
+    assert sum(k.startswith("layers.") for k in shapes) == 2 * 12
+

@@ -64,3 +64,17 @@ def test_zero_track_jet_is_fine():
     spec = resolve({"preprocess": {"tracks": {"pt_min": 1e6}}})["preprocess"]
     a = process_chunk(jets, spec).arrays
     assert len(a["label"]) > 0 and not a["valid"].any() and not a["tracks"].any()
+
+
+def test_compact_result_densifies_to_the_dense_one():
+    from jettag.preprocess.chunk import densify
+
+    jets = synthetic.make_jets(400, seed=8, mean_tracks=10.0)
+    dense = process_chunk(jets, SPEC)
+    compact = process_chunk(jets, SPEC, dense=False)
+    assert "tracks" not in compact.arrays and compact.kept.tobytes() == dense.kept.tobytes()
+    assert np.array_equal(compact.arrays["n_kept"], dense.arrays["valid"].sum(1))
+    padded = densify(compact.arrays, compact.kept, compact.kept_origin, SPEC["max_tracks"])
+    assert sorted(padded) == sorted(dense.arrays)
+    for key, ref in dense.arrays.items():
+        assert padded[key].dtype == ref.dtype and padded[key].tobytes() == ref.tobytes(), key

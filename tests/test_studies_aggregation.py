@@ -121,7 +121,7 @@ def test_search_same_seed_same_trials_and_log_uniform():
 
 
 def test_search_ranking_and_overfit_check(tmp_path):
-    trials = [{"model": "m", "trial": i, "light_rej": r} for i, r in enumerate([5.0, 9.0, float("nan"), 7.0])]
+    trials = [{"model": "m", "trial": i, "best_val_loss": v} for i, v in enumerate([0.9, 0.5, float("nan"), 0.7])]
     ranked = search.summarise(trials)
     assert [t["trial"] for t in ranked] == [1, 3, 0, 2]
     h = common.read_history(fake_history(tmp_path / "models/m--overfit/history.csv", [1.1, 0.3, 0.02], [1, 1, 1]))
@@ -139,15 +139,18 @@ def test_bias_variance_regimes():
     assert [r["regime"] for r in bias_variance.summarise(pts)] == ["high bias", "balanced", "high variance"]
 
 
-def test_features_epochs_to_target():
-    def h(tagger, val):
-        return common.History(tagger, np.arange(1.0, len(val) + 1), np.array(val), np.array(val),
-                              np.cumsum(np.ones(len(val))))
+def test_features_steps_to_target():
+    def run(tagger, val):
+        h = common.History(tagger, np.arange(1.0, len(val) + 1), np.array(val), np.array(val),
+                           np.cumsum(np.ones(len(val))))
+        return features.Run(h, 10.0 * h.epoch)
 
     m = common.Metrics("x", 77, 0.77, 10.0, 1.0, 3.0, 0.1, 0.9, 100)
-    rows = features.summarise("m", {"baseline": (h("m", [1.0, 0.6, 0.5]), m),
-                                          "nolog": (h("m--nolog", [1.0, 0.9, 0.7, 0.6]), m)})
+    rows = features.summarise("m", {"baseline": [run("m", [1.0, 0.6, 0.5])],
+                                    "nolog": [run("m--nolog", [1.0, 0.9, 0.7, 0.6])]},
+                              {"baseline": m, "nolog": m})
     assert rows[0]["target_val_loss"] == 0.6
+    assert rows[0]["steps_to_target"] == 20 and rows[1]["steps_to_target"] == 40
     assert rows[0]["epochs_to_target"] == 2 and rows[1]["epochs_to_target"] == 4
 
 

@@ -34,7 +34,8 @@ def test_summary_inputs_of_each_study(cfg):
     assert plan.summary_inputs(cfg, "saliency") == ["results/studies/saliency/maps_dips.h5"]
     search = plan.summary_inputs(cfg, "search")
     assert search == [f"{s}/dips--trial00.h5", f"{s}/dips--trial01.h5", "results/models/dips--trial00/history.csv",
-                      "results/models/dips--trial01/history.csv", "results/studies/search/overfit_dips.json"]
+                      "results/models/dips--trial01/history.csv", f"{s}/dips--seed1.h5",
+                      "results/studies/search/overfit_dips.json"]
     ablation = plan.summary_inputs(cfg, "ablation")
     assert ablation[0] == f"{s}/dips--seed1.h5" and f"{s}/dips--no-hits.h5" in ablation
     assert ablation[-1] == "results/studies/ablation/permutation_dips--seed1.csv"
@@ -42,7 +43,9 @@ def test_summary_inputs_of_each_study(cfg):
     assert "results/scores/zprime/dips--finetune-zprime.h5" not in transfer  # finetune of the seed run
     assert "results/scores/zprime/dips--seed1--finetune-zprime.h5" in transfer
     features = plan.summary_inputs(cfg, "features")
-    assert features[:2] == [f"{s}/dips--seed1.h5", f"{s}/dips--nolog.h5"]
+    assert features[:6] == [f"{s}/dips--seed1.h5", f"{s}/dips--seed2.h5", f"{s}/dips--seed3.h5",
+                            f"{s}/dips--nolog.h5", f"{s}/dips--nolog--seed2.h5", f"{s}/dips--nolog--seed3.h5"]
+    assert "results/studies/bias_variance/losses_dips--frac0.1.json" in plan.summary_inputs(cfg, "bias_variance")
     bv = plan.step_spec(cfg, "bias_variance")["points"]["dips"]
     assert bv["fraction"] == {"0.1": "dips--frac0.1", "0.3": "dips--frac0.3", "1": "dips--seed1"}
 

@@ -45,7 +45,8 @@ def test_plain_model_unchanged(cfg):
 def test_variants(cfg, tagger, check):
     p = taggers.plan_tagger(cfg, tagger)
     assert check(p)
-    assert p.spec["training"]["epochs"] == 2  # studies.training applies to every variant
+    # studies.training applies to every variant; the transfer small-sample runs have their own budget
+    assert p.spec["training"]["epochs"] == (30 if "-zprime" in tagger and "--zprime" not in tagger else 2)
     assert p.spec["name"] == tagger
 
 
@@ -94,3 +95,14 @@ def test_names():
     assert taggers.split_tagger("dips--no-hits--seed3") == ("dips", ["no-hits", "seed3"])
     assert taggers.join_tagger("dips", ["frac0.5"]) == "dips--frac0.5"
     assert taggers.fraction_text(0.10) == "0.1" and taggers.fraction_text(1.0) == "1"
+
+
+def test_extra_seeds_of_a_main_model_train_like_the_model():
+    cfg = config.resolve({**planning_config(), "training": {"epochs": 15, "seeds": 3},
+                          "studies": {"training": {"epochs": 6}}})
+    model = next(m for m, s in cfg["models"].items() if s["type"] != "ip3d")
+    names = taggers.main_seed_taggers(cfg, model)
+    assert names == [model, f"{model}--seed2", f"{model}--seed3"]
+    seed2 = taggers.plan_tagger(cfg, names[1]).spec["training"]
+    assert seed2["seed"] == 2 and seed2["epochs"] == 15  # not the shorter study training
+    assert taggers.plan_tagger(cfg, f"{model}--seed4").spec["training"]["epochs"] == 6

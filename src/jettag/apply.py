@@ -100,8 +100,39 @@ def _tagger_name(model: Path) -> str:
     return model.parent.name if model.stem in ("best", "last", "model") and model.parent.name else model.stem
 
 
-def apply_tagger(model: Path, spec: dict, inputs: list[str], output: Path, *, progress: bool | None = None) -> dict:
-    """Score every selected jet of ``inputs`` with ``model``; write ``output``; return the summary."""
+def spec_from_config(config: Path, sample: str) -> tuple[dict, list[str]]:
+    """(apply spec, the sample's files) for ``sample`` of the config file ``config``."""
+    from jettag.config import load
+
+    cfg = load(config)
+    samples = cfg.get("samples") or {}
+    if sample not in samples:
+        raise JettagError(f"{config}: no sample '{sample}' under samples (known: {', '.join(samples)})")
+    s = samples[sample]
+    spec = {"input": s.get("input"), "preprocess": cfg.get("preprocess") or {}}
+    return spec, list(s.get("files") or [])
+
+
+def apply_tagger(model: Path, spec: dict | None, inputs: list[str] | None, output: Path, *,
+                 config: Path | None = None, sample: str | None = None,
+                 progress: bool | None = None) -> dict:
+    """Score every selected jet of ``inputs`` with ``model``; write ``output``; return the summary.
+
+    ``config`` and ``sample`` (instead of ``spec``): the sample's ``input`` mapping and the
+    config's ``preprocess`` section; ``inputs`` then defaults to the sample's ``files``."""
+    if (config is None) != (sample is None):
+        raise JettagError("apply: give --config FILE together with --sample NAME")
+    if config is not None:
+        if spec:
+            raise JettagError("apply: give either --spec or --config/--sample, not both")
+        spec, files = spec_from_config(Path(config), sample)
+        inputs = inputs or files
+        if not inputs:
+            raise JettagError(f"{config}: sample '{sample}' has no files: pass --inputs")
+    elif spec is None:
+        raise JettagError("apply: give --spec, or --config FILE --sample NAME")
+    if not inputs:
+        raise JettagError("apply: no input files: pass --inputs")
     from tqdm import tqdm
 
     from jettag.config import resolve

@@ -59,6 +59,26 @@ VERBS: dict[str, tuple[str, str, str, list]] = {
             (["--sample"], {"default": "sample"}),
         ],
     ),
+    "preprocess-file": (
+        "jettag.preprocess.parts", "preprocess_file",
+        "Preprocess one input file into a part file (the per-file step of `preprocess`).",
+        [
+            (["--spec"], {"required": True, "help": "the `preprocess` config section"}),
+            (["--input-spec"], {"dest": "input_spec", "default": None, "help": "the sample's `input` section"}),
+            (["--input"], {"required": True, "help": "one ROOT file"}),
+            (["--output"], {"required": True, "type": Path, "help": "the part file (HDF5)"}),
+        ],
+    ),
+    "preprocess-merge": (
+        "jettag.preprocess.parts", "merge_parts",
+        "Merge part files into the split files, reweighting and normalisation of `preprocess`.",
+        [
+            (["--spec"], {"required": True, "help": "the `preprocess` config section"}),
+            (["--parts"], {"nargs": "+", "required": True, "help": "part files, in input order"}),
+            (["--output-dir"], {"dest": "output_dir", "required": True, "type": Path}),
+            (["--sample"], {"default": "sample"}),
+        ],
+    ),
     "train": (
         "jettag.training", "train_model",
         "Train one tagger (or build IP3D-like templates) and write checkpoints and loss history.",
@@ -97,6 +117,15 @@ VERBS: dict[str, tuple[str, str, str, list]] = {
             (["--output"], {"required": True, "type": Path}),
         ],
     ),
+    "comparisons": (
+        "jettag.evaluation.comparisons", "write_comparisons",
+        "Paired bootstrap comparison of every tagger with the reference -> comparisons.csv.",
+        [
+            (["--spec"], {"required": True, "help": "the `evaluation` config section (+ `members`: seeds)"}),
+            (["--scores"], {"nargs": "+", "required": True, "type": Path}),
+            (["--output"], {"required": True, "type": Path}),
+        ],
+    ),
     "summary": (
         "jettag.report", "write_summary",
         "The report's summary page: performance table, ROC figure, one headline per study.",
@@ -129,15 +158,32 @@ VERBS: dict[str, tuple[str, str, str, list]] = {
     "inspect": (
         "jettag.io.inspect", "inspect_file",
         "List trees and branches of a ROOT file and propose an input mapping.",
-        [(["file"], {"type": Path})],
+        [
+            (["file"], {"type": Path}),
+            (["--branches"], {"action": "store_true", "help": "also list every branch and its type"}),
+        ],
     ),
     "apply": (
         "jettag.apply", "apply_tagger",
         "Run a trained tagger (checkpoint or ONNX) on mapped ROOT files and write scores.",
         [
             (["--model"], {"required": True, "type": Path}),
-            (["--spec"], {"required": True, "help": "preprocess section plus `input` mapping"}),
-            (["--inputs"], {"nargs": "+", "required": True}),
+            (["--spec"], {"default": None, "help": "preprocess section plus `input` mapping"}),
+            (["--config"], {"default": None, "type": Path, "help": "a config file (instead of --spec)"}),
+            (["--sample"], {"default": None, "help": "with --config: the sample whose input and files to use"}),
+            (["--inputs"], {"nargs": "+", "default": None, "help": "files (default: the sample's files)"}),
+            (["--output"], {"required": True, "type": Path}),
+        ],
+    ),
+    "export-ftag": (
+        "jettag.export", "export_sample",
+        "Write a sample as an ATLAS flavour-tagging HDF5 file (jets, tracks; MeV) for salt/UPP/puma.",
+        [
+            (["--spec"], {"default": None, "help": "`input` mapping (JSON or @file); default generator files"}),
+            (["--config"], {"default": None, "type": Path, "help": "a config file (instead of --spec)"}),
+            (["--sample"], {"default": None, "help": "with --config: the sample to export"}),
+            (["--inputs"], {"nargs": "+", "default": None, "help": "files (default: the sample's files)"}),
+            (["--max-tracks"], {"dest": "max_tracks", "type": int, "default": 40}),
             (["--output"], {"required": True, "type": Path}),
         ],
     ),

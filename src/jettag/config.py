@@ -67,7 +67,8 @@ def resolve(config: dict[str, Any], source: str = "config") -> dict[str, Any]:
     if errors:
         e = errors[0]
         more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
-        raise JettagError(f"{source}: {_path(e)}: {e.message}{more}")
+        hint = e.schema.get("errorMessage") if isinstance(e.schema, dict) else None
+        raise JettagError(f"{source}: {_path(e)}: {e.message}{f' ({hint})' if hint else ''}{more}")
     _check_cross_references(cfg, source)
     return cfg
 

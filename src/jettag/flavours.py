@@ -47,13 +47,18 @@ class TrackOrigin:
     text: str
 
 
-#: Per-track truth origin, as written by the generator in ``track_truthOrigin``.
+#: Per-track truth origin, as written by the generator in ``track_truthOrigin``: the FTAG truth-origin
+#: classes with FTAG's indices (``ftagTruthOriginLabel``), so files written by ATLAS FTAG software
+#: and by jettag use the same numbers.
 TRACK_ORIGINS: tuple[TrackOrigin, ...] = (
-    TrackOrigin("primary", 0, "primary"),
-    TrackOrigin("fromB", 1, "from $b$"),
-    TrackOrigin("fromBC", 2, r"from $b\to c$"),
-    TrackOrigin("fromC", 3, "from $c$"),
-    TrackOrigin("fromTau", 4, r"from $\tau$"),
-    TrackOrigin("otherSecondary", 5, "other secondary"),
+    TrackOrigin("pileup", 0, "pile-up"),
+    TrackOrigin("fake", 1, "fake"),
+    TrackOrigin("primary", 2, "primary"),
+    TrackOrigin("fromB", 3, "from $b$"),
+    TrackOrigin("fromBC", 4, r"from $b\to c$"),
+    TrackOrigin("fromC", 5, "from $c$"),
+    TrackOrigin("fromTau", 6, r"from $\tau$"),
+    TrackOrigin("otherSecondary", 7, "other secondary"),
 )
+ORIGIN_INDEX: dict[str, int] = {o.name: o.index for o in TRACK_ORIGINS}
 ORIGIN_PADDING = -1

@@ -41,6 +41,10 @@ class ResultPaths:
     def shard(self, sample: str, shard: str | int) -> str:
         return f"{self.resources}/samples/{sample}/shard{shard}.root"
 
+    def ftag_export(self, sample: str) -> str:
+        """A sample as an ATLAS flavour-tagging HDF5 file (rule ``export_ftag``)."""
+        return f"{self.results}/ftag/{sample}.h5"
+
     # ---- preprocessed data ---------------------------------------------------------------
 
     def data_dir(self, sample: str) -> str:
@@ -62,6 +66,10 @@ class ResultPaths:
 
     def preprocess_outputs(self, sample: str) -> dict[str, str]:
         return self.split_files(sample) | {"summary": f"{self.data_dir(sample)}/summary.json"}
+
+    def preprocess_part(self, sample: str, index: str | int) -> str:
+        """The per-file preprocessing output of a sample's input file number ``index``."""
+        return f"{self.data_dir(sample)}/parts/file{index}.h5"
 
     # ---- trainings -----------------------------------------------------------------------
 
@@ -94,6 +102,9 @@ class ResultPaths:
     def performance(self) -> str:
         return f"{self.results}/metrics/performance.csv"
 
+    def comparisons(self) -> str:
+        return f"{self.results}/metrics/comparisons.csv"
+
     def plot(self, name: str, ext: str | None = None) -> str:
         """A plot of the main results; without ``ext`` the stem (one file per format)."""
         stem = f"{self.results}/plots/{name}"
@@ -120,6 +131,10 @@ class ResultPaths:
     def subset_dir(self, fraction: str) -> str:
         """A learning-curve subset; ``fraction`` as spelled in tagger names (``0.1``)."""
         return f"{self.study_dir('bias_variance')}/data/frac{fraction}"
+
+    def transfer_dir(self, sample: str, n_jets: str | int) -> str:
+        """The transfer study's small training sample: ``n_jets`` random jets of ``sample``."""
+        return f"{self.study_dir('transfer')}/data/{sample}_n{n_jets}"
 
     def saliency_maps(self, tagger: str) -> str:
         return self.study_file("saliency", f"maps_{tagger}.h5")

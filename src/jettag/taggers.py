@@ -112,6 +112,17 @@ def seed_tagger(cfg: dict, model: str, seed: int) -> str:
     return join_tagger(model, [f"seed{int(seed)}"])
 
 
+def main_seed_taggers(cfg: dict, model: str) -> list[str]:
+    """The seeds of a main model (``training.seeds``): the model, then ``model--seed<S>`` for the
+    next seeds, trained like the model itself (without ``studies.training``)."""
+    spec = model_spec(cfg, model)
+    if spec.get("type") == "ip3d":
+        return [model]
+    first = int(spec["training"]["seed"])
+    n = int(spec["training"].get("seeds", 1))
+    return [model] + [join_tagger(model, [f"seed{first + k}"]) for k in range(1, n)]
+
+
 # --------------------------------------------------------------------------------------------
 # tokens
 
@@ -255,7 +266,12 @@ def _sample(p: _Plan, m: re.Match) -> None:
     if kind is None:
         return
     transfer = study_section(p.cfg, "transfer")
-    p.training(max_train_jets=int(transfer.get("n_small", 2000)))
+    n_small = int(transfer.get("n_small", 2000))
+    # a seeded random subset of events over the whole sample (rule study_transfer_subset); both
+    # runs get the same epoch budget with early stopping, so the from-scratch model converges
+    p.data_dir = p.paths.transfer_dir(sample, n_small)
+    p.training(max_train_jets=n_small, epochs=int(transfer.get("epochs", 30)),
+               early_stopping={"enabled": True, "patience": int(transfer.get("patience", 5))})
     if kind == "finetune-":
         p.init_checkpoint = p.paths.checkpoint(p.without(m[0]), "best")
         factor = float(transfer.get("finetune_lr_factor", 0.1))
@@ -320,7 +336,8 @@ def plan_tagger(cfg: dict, tagger: str) -> TaggerPlan:
     if tokens:
         if cfg["models"][base]["type"] == "ip3d":
             raise JettagError(f"tagger '{tagger}': variants need a neural model, '{base}' is IP3D-like")
-        overrides = (cfg.get("studies") or {}).get("training") or {}
+        main_seed = tagger in main_seed_taggers(cfg, base)  # extra seeds of a main model: its training
+        overrides = {} if main_seed else (cfg.get("studies") or {}).get("training") or {}
         _check_training_overrides(overrides)
         p.training(**copy.deepcopy(overrides))
         for token in tokens:

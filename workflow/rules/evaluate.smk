@@ -20,16 +20,28 @@ rule evaluate:
         "--output {output:q} 2> {log:q}"
 
 
+from jettag.taggers import main_seed_taggers
+
+# The seeds of every main model (training.seeds): the model, then model--seed<S>.
+SEED_MEMBERS = {m: main_seed_taggers(config, m) for m in MODELS}
+
+
 rule metrics:
-    """Working points, rejections with binomial errors and AUC for every tagger."""
+    """Working points, rejections with binomial errors and bootstrap intervals, AUC for every
+    tagger; paired comparisons of every tagger (seeds included) with the reference."""
     input:
-        [scores_file(m) for m in MODELS],
+        [scores_file(t) for m in MODELS for t in SEED_MEMBERS[m]],
         lambda w: EXTRA_SCORES,
     output:
-        report(
+        performance=report(
             PATHS.performance(),
             category="Performance",
             caption="../report/performance.rst",
+        ),
+        comparisons=report(
+            PATHS.comparisons(),
+            category="Performance",
+            caption="../report/comparisons.rst",
         ),
     log:
         "logs/metrics.log",
@@ -39,5 +51,11 @@ rule metrics:
         **rule_resources("metrics"),
     params:
         spec=lambda w: as_json(config["evaluation"]),
+        comparison_spec=lambda w: as_json(
+            {**config["evaluation"], "members": SEED_MEMBERS}
+        ),
     shell:
-        "jettag metrics --spec {params.spec:q} --scores {input:q} --output {output:q} 2> {log:q}"
+        "jettag metrics --spec {params.spec:q} --scores {input:q} "
+        "--output {output.performance:q} 2> {log:q} && "
+        "jettag comparisons --spec {params.comparison_spec:q} --scores {input:q} "
+        "--output {output.comparisons:q} 2>> {log:q}"

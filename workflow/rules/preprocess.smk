@@ -1,7 +1,33 @@
-rule preprocess:
-    """Selection, derived features, sorting, padding, splits, reweighting, normalisation."""
+rule preprocess_file:
+    """Pass 1 of one input file: selection, derived features, sorting, padding, split."""
     input:
-        lambda w: sample_files(w.sample),
+        lambda w: sample_files(w.sample)[int(w.index)],
+    output:
+        temp(PATHS.preprocess_part("{sample}", "{index}")),
+    log:
+        "logs/preprocess/{sample}.file{index}.log",
+    wildcard_constraints:
+        index=r"\d+",
+    conda:
+        "../envs/jettag.yaml"
+    threads: 1
+    resources:
+        **rule_resources("preprocess"),
+    params:
+        spec=lambda w: as_json(config["preprocess"]),
+        input_spec=lambda w: as_json(config["samples"][w.sample].get("input", {})),
+    shell:
+        "jettag preprocess-file --spec {params.spec:q} --input-spec {params.input_spec:q} "
+        "--input {input:q} --output {output:q} 2> {log:q}"
+
+
+rule preprocess:
+    """Merge of the per-file parts: split files, reweighting, normalisation, summary."""
+    input:
+        lambda w: [
+            PATHS.preprocess_part(w.sample, k)
+            for k in range(len(sample_files(w.sample)))
+        ],
     output:
         **PATHS.preprocess_outputs("{sample}"),
     log:
@@ -13,11 +39,10 @@ rule preprocess:
         **rule_resources("preprocess"),
     params:
         spec=lambda w: as_json(config["preprocess"]),
-        input_spec=lambda w: as_json(config["samples"][w.sample].get("input", {})),
         outdir=lambda w, output: os.path.dirname(output.train),
     shell:
-        "jettag preprocess --spec {params.spec:q} --input-spec {params.input_spec:q} "
-        "--sample {wildcards.sample} --inputs {input:q} --output-dir {params.outdir:q} 2> {log:q}"
+        "jettag preprocess-merge --spec {params.spec:q} --sample {wildcards.sample} "
+        "--parts {input:q} --output-dir {params.outdir:q} 2> {log:q}"
 
 
 rule resolved_config:

@@ -127,6 +127,49 @@ rule study_subset:
         "{input.val:q} {input.norm:q} --output {output.train:q} 2> {log:q}"
 
 
+rule study_bias_variance_losses:
+    """Train and val loss of one trained point, measured the same way (eval mode, equal jets)."""
+    input:
+        lambda w: _study_plan(study_bias_variance.losses_inputs, w.tagger),
+    output:
+        PATHS.study_file("bias_variance", "losses_{tagger}.json"),
+    log:
+        "logs/studies/bias_variance_losses_{tagger}.log",
+    conda:
+        "../envs/jettag.yaml"
+    threads: res("default", "threads")
+    resources:
+        **rule_resources("default"),
+    params:
+        spec=lambda w: study_spec("bias_variance"),
+    shell:
+        "OMP_NUM_THREADS={threads} jettag study bias_variance losses --spec {params.spec:q} "
+        "--inputs {input:q} --output {output:q} 2> {log:q}"
+
+
+rule study_transfer_subset:
+    """The transfer study's small sample: N jets drawn at random over whole events."""
+    input:
+        train=PATHS.data_files(PATHS.data_dir("{sample}"))["train"],
+        val=PATHS.data_files(PATHS.data_dir("{sample}"))["val"],
+        norm=PATHS.data_files(PATHS.data_dir("{sample}"))["norm"],
+    output:
+        **PATHS.training_files(PATHS.transfer_dir("{sample}", "{n}")),
+    log:
+        "logs/studies/transfer_subset_{sample}_n{n}.log",
+    wildcard_constraints:
+        n=r"\d+",
+    conda:
+        "../envs/jettag.yaml"
+    resources:
+        **rule_resources("default"),
+    params:
+        spec=lambda w: study_spec("transfer", n_small=int(w.n)),
+    shell:
+        "jettag study transfer subset --spec {params.spec:q} --inputs {input.train:q} "
+        "{input.val:q} {input.norm:q} --output {output.train:q} 2> {log:q}"
+
+
 rule study_search_overfit:
     """Fast-prototyping check: did {model}--overfit reach a training loss near zero?"""
     input:

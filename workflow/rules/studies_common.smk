@@ -1,4 +1,5 @@
 # Helpers of the study rules (studies.smk): plans, specs and summary outputs.
+from jettag.studies import bias_variance as study_bias_variance
 from jettag.studies import ensembles as study_ensembles
 from jettag.studies import plan as study_plan
 from jettag.studies import registry as study_registry

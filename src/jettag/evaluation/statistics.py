@@ -57,6 +57,10 @@ class Bootstrap:
             done += size
 
 
+#: The bootstrap of the schema's defaults (``evaluation.bootstrap``).
+DEFAULT_BOOTSTRAP = Bootstrap()
+
+
 @dataclass(frozen=True)
 class Replicas:
     """Bootstrap replicas of one tagger: ``light_rej``/``c_rej`` (R, W), ``auc`` (R,)."""

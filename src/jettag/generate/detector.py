@@ -1,7 +1,7 @@
 """Detector emulation: straight-line perigee parameters, impact-parameter smearing, silicon hits.
 
-Straight tracks (no magnetic field) from the true production vertex; the primary vertex is the
-origin (Pythia's hard-process vertex). Layers are infinitely long cylinders (barrel only): a track
+Helical perigees in a field are in :mod:`jettag.generate.helix`; hits use straight lines from the
+true production point (a good approximation within the silicon for pT > 0.5 GeV). Layers are infinitely long cylinders (barrel only): a track
 crosses a layer when its production radius is below the layer radius.
 """
 
@@ -75,9 +75,10 @@ def shared_hits(event, hit, phi, z, radii=SURFACE_RADII, distance=0.1, neighbour
         idx = np.flatnonzero(hit[:, layer])
         if len(idx) < 2:
             continue
-        ev, ph, zz = event[idx], phi[idx, layer], z[idx, layer]
-        order = np.lexsort((ph, ev))
-        idx, ev, ph, zz = idx[order], ev[order], ph[order], zz[order]
+        ev, ph = event[idx], phi[idx, layer]
+        order = np.argsort(ev * 8.0 + ph, kind="stable")  # by (event, phi): |phi| <= pi < 4
+        idx = idx[order]
+        ev, ph, zz = ev[order], ph[order], z[idx, layer]
         for k in range(1, neighbours + 1):
             if len(idx) <= k:
                 break
@@ -88,9 +89,10 @@ def shared_hits(event, hit, phi, z, radii=SURFACE_RADII, distance=0.1, neighbour
     return shared
 
 
-def hit_content(event, x, y, z, px, py, pz, rng: np.random.Generator, inefficiency=0.0,
+def hit_pattern(event, x, y, z, px, py, pz, rng: np.random.Generator, inefficiency=0.0,
                 shared_distance=0.1) -> dict[str, np.ndarray]:
-    """The eight ATLAS hit counts per track (int8 arrays keyed by ``jettag.features.HIT_FIELDS``).
+    """Per track and surface (n, L) bool arrays ``hit``, ``hole``, ``shared`` and the crossing
+    coordinates ``phi``, ``z``.
 
     A crossed surface gives a hit with probability 1 - ``inefficiency``; a hole is a crossed
     surface without hit between the first and the last hit of the track.
@@ -104,7 +106,13 @@ def hit_content(event, x, y, z, px, py, pz, rng: np.random.Generator, inefficien
     last = np.where(any_hit, n_layers - 1 - np.argmax(hit[:, ::-1], axis=1), -1)
     hole = crossed & ~hit & (layer > first[:, None]) & (layer < last[:, None])
     shared = shared_hits(event, hit, phi, hz, distance=shared_distance)
-    pix, sct = slice(0, N_PIXEL), slice(N_PIXEL, n_layers)
+    return {"hit": hit, "hole": hole, "shared": shared, "phi": phi, "z": hz}
+
+
+def hit_counts(pattern: dict[str, np.ndarray], rows=slice(None)) -> dict[str, np.ndarray]:
+    """The eight ATLAS hit counts (int8 arrays keyed by ``jettag.features.HIT_FIELDS``) of ``rows``."""
+    hit, hole, shared = (pattern[k][rows] for k in ("hit", "hole", "shared"))
+    pix, sct = slice(0, N_PIXEL), slice(N_PIXEL, hit.shape[1])
 
     def count(a, s):
         return a[:, s].sum(axis=1).astype(np.int8)
@@ -119,3 +127,9 @@ def hit_content(event, x, y, z, px, py, pz, rng: np.random.Generator, inefficien
         "numberOfPixelSharedHits": count(shared, pix),
         "numberOfSCTSharedHits": count(shared, sct),
     }
+
+
+def hit_content(event, x, y, z, px, py, pz, rng: np.random.Generator, inefficiency=0.0,
+                shared_distance=0.1) -> dict[str, np.ndarray]:
+    """The eight ATLAS hit counts per track (see :func:`hit_pattern`, :func:`hit_counts`)."""
+    return hit_counts(hit_pattern(event, x, y, z, px, py, pz, rng, inefficiency, shared_distance))

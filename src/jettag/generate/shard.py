@@ -11,21 +11,21 @@ import numpy as np
 from jettag.atomic import atomic_path
 from jettag.config import resolve
 from jettag.errors import JettagError
-from jettag.generate import detector, pythia, truth
 from jettag.generate import jets as jetmod
+from jettag.generate import pileup, presets, pythia, reco, truth
 from jettag.generate.writer import JetWriter
-from jettag.preprocess.derived import signed_d0_significance, signed_z0_significance
 
 BATCH_SIZE = 250
 EVENTS_PER_SHARD_MAX = 10_000_000  # eventNumber = shard * 10^7 + index
 JET_R, JET_PT_MIN, JET_ETA_MAX = 0.4, 20.0, 2.5
-TRACK_PT_MIN, TRACK_ETA_MAX = 0.5, 2.5
 
 
 def resolve_spec(spec: dict | None) -> dict:
     """Fill defaults of a sample's ``generator`` section (validation errors are JettagErrors)."""
     cfg = resolve({"samples": {"s": {"generator": dict(spec or {})}}, "train_sample": "s"}, "generator spec")
-    return cfg["samples"]["s"]["generator"]
+    out = cfg["samples"]["s"]["generator"]
+    out["detector"], out["pileup"] = presets.resolve_detector(out.get("detector"), out.get("pileup"))
+    return out
 
 
 class ChargeTable:
@@ -48,8 +48,11 @@ def _eta_phi_pt(px, py, pz):
     return np.arcsinh(pz / np.maximum(pt, 1e-12)), np.arctan2(py, px), pt
 
 
-def process_batch(parts: pythia.Particles, det: dict, rng: np.random.Generator, charge_of, first_event: int):
-    """Everything after generation for one batch. Returns (jet dict, track counts, track dict)."""
+def process_batch(parts: pythia.Particles, ctx: reco.BatchContext, charge_of, first_event: int):
+    """Everything after generation for one batch. Returns (jet dict, track counts, track dict).
+
+    Jets are clustered from the hard scatter's visible particles only; tracks come from every
+    vertex (jettag.generate.reco)."""
     jets = jetmod.cluster(parts, JET_R, JET_PT_MIN)
     kind = truth.heavy_flavour(parts.id)
     weak = truth.weak_decays(parts, kind)
@@ -65,43 +68,7 @@ def process_batch(parts: pythia.Particles, det: dict, rng: np.random.Generator, 
     n_jets = len(jets)
     j_eta, j_phi, j_pt = jets.eta, jets.phi, jets.pt
 
-    # all reconstructible charged tracks of the batch (they all make hits and can share them)
-    final = np.flatnonzero(parts.status > 0)
-    charge = charge_of(parts.id[final])
-    t_eta, _, t_pt = _eta_phi_pt(parts.px[final], parts.py[final], parts.pz[final])
-    sel = (charge != 0) & (t_pt > TRACK_PT_MIN) & (np.abs(t_eta) < TRACK_ETA_MAX)
-    cand, cand_charge = final[sel], charge[sel]
-    hits = detector.hit_content(
-        parts.event[cand], parts.x[cand], parts.y[cand], parts.z[cand],
-        parts.px[cand], parts.py[cand], parts.pz[cand], rng,
-        inefficiency=det["layer_inefficiency"], shared_distance=det["shared_hit_distance"],
-    )
-    position = np.full(len(parts.id), -1, dtype=np.int64)
-    position[cand] = np.arange(len(cand))
-
-    # jet tracks: constituents that are reconstructible tracks, ordered by jet
-    cons_jet = np.repeat(np.arange(n_jets), np.diff(jets.cons_offsets))
-    pos = position[jets.constituents]
-    is_trk = pos >= 0
-    trk_jet, pos = cons_jet[is_trk], pos[is_trk]
-    idx = cand[pos]
-    counts = np.bincount(trk_jet, minlength=n_jets)
-    px, py, pz = parts.px[idx], parts.py[idx], parts.pz[idx]
-    eta, phi, pt = _eta_phi_pt(px, py, pz)
-    theta = 2.0 * np.arctan(np.exp(-eta))
-    d0_true, z0_true = detector.perigee(parts.x[idx], parts.y[idx], parts.z[idx], px, py, pz)
-    sig_d0, sig_z0 = detector.ip_resolution(pt, theta, det)
-    d0, z0st = detector.smear_ip(d0_true, z0_true * np.sin(theta), sig_d0, sig_z0, rng,
-                                 det["tail_fraction"], det["tail_scale"])
-    tracks = {
-        "pt": pt, "eta": eta, "phi": phi, "charge": cand_charge[pos],
-        "d0": d0, "z0SinTheta": z0st, "sigma_d0": sig_d0, "sigma_z0SinTheta": sig_z0,
-        "sd0": signed_d0_significance(d0, sig_d0, phi, j_phi[trk_jet]),
-        "sz0": signed_z0_significance(z0st, sig_z0, eta, j_eta[trk_jet]),
-        **{k: v[pos] for k, v in hits.items()},
-        "truthOrigin": truth.track_origins(parts, idx, kind),
-        "prodR": np.hypot(parts.x[idx], parts.y[idx]),
-    }
+    counts, tracks, _ = reco.reconstruct(parts, jets, charge_of, kind, ctx)
 
     jet_out = {
         "eventNumber": first_event + jets.event,
@@ -174,8 +141,13 @@ def generate_shard(spec: dict, shard: int, output: Path, no_progress: bool = Fal
         raise JettagError(f"generator: unknown process '{spec['process']}'; choose one of {list(pythia.PROCESSES)}")
     spec = resolve_spec(spec)
     _check(spec, int(shard), output)
-    det = spec["detector"]
+    det, pu = spec["detector"], spec["pileup"]
     rng = np.random.default_rng([int(spec["seed"]), int(shard), 0x6A657474])
+    library = None
+    if pu["mu"] > 0:
+        library = pileup.make_library(pu["library_size"], pu["pt_min"], spec["sqrt_s"],
+                                      pythia.shard_seed(spec["seed"], int(shard), 1000))
+    ctx = reco.BatchContext(det, float(pu["mu"]), library, rng)
     from tqdm import tqdm
 
     try:
@@ -192,7 +164,7 @@ def generate_shard(spec: dict, shard: int, output: Path, no_progress: bool = Fal
                     n = min(BATCH_SIZE, left)
                     parts = pythia.next_batch(py, n)
                     first = int(shard) * EVENTS_PER_SHARD_MAX + done
-                    writer.extend(*process_batch(parts, det, rng, charge_of, first))
+                    writer.extend(*process_batch(parts, ctx, charge_of, first))
                     done += parts.n_events
                     left -= n
                     bar.update(n)

@@ -12,7 +12,8 @@ import numpy as np
 from jettag.preprocess.derived import delta_phi
 
 B, C, TAU, LIGHT = 5, 4, 15, 0
-ORIGIN_PRIMARY, ORIGIN_B, ORIGIN_BC, ORIGIN_C, ORIGIN_TAU, ORIGIN_SECONDARY = range(6)
+(ORIGIN_PILEUP, ORIGIN_FAKE, ORIGIN_PRIMARY, ORIGIN_B, ORIGIN_BC, ORIGIN_C, ORIGIN_TAU,
+ ORIGIN_SECONDARY) = range(8)  # jettag.flavours.TRACK_ORIGINS (FTAG indices)
 
 #: Light particles whose decays are displaced (K0S, K0L, Lambda, Sigma+-, Xi, Omega, pi+-, K+-, mu):
 #: tracks from their decays are "otherSecondary".

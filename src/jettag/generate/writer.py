@@ -26,20 +26,20 @@ JET_BRANCHES: dict[str, tuple[str, str, str]] = {
         for h in ("b", "c")
         for q, unit, what in (
             ("pt", "GeV", "pT"), ("eta", "", "pseudorapidity"), ("phi", "rad", "azimuth"),
-            ("m", "GeV", "mass"), ("decayX", "mm", "true decay vertex x"),
-            ("decayY", "mm", "true decay vertex y"), ("decayZ", "mm", "true decay vertex z"),
+            ("m", "GeV", "mass"), ("decayX", "mm", "true decay vertex x (w.r.t. the true hard-scatter vertex)"),
+            ("decayY", "mm", "true decay vertex y (w.r.t. the true hard-scatter vertex)"), ("decayZ", "mm", "true decay vertex z (w.r.t. the true hard-scatter vertex)"),
         )
     },
 }
 
 #: Per-track branches (written as ``track_<name>``): name -> (dtype, unit, meaning).
 TRACK_BRANCHES: dict[str, tuple[str, str, str]] = {
-    "pt": ("float32", "GeV", "track transverse momentum (true)"),
+    "pt": ("float32", "GeV", "track transverse momentum (true; unchanged along the helix)"),
     "eta": ("float32", "", "track pseudorapidity (true)"),
-    "phi": ("float32", "rad", "track azimuth (true)"),
+    "phi": ("float32", "rad", "track azimuth at the perigee (true)"),
     "charge": ("int8", "e", "track charge"),
-    "d0": ("float32", "mm", "smeared transverse impact parameter (ATLAS sign)"),
-    "z0SinTheta": ("float32", "mm", "smeared longitudinal impact parameter times sin(theta)"),
+    "d0": ("float32", "mm", "smeared transverse impact parameter w.r.t. the beam line (ATLAS sign)"),
+    "z0SinTheta": ("float32", "mm", "smeared longitudinal impact parameter w.r.t. the reconstructed PV, times sin(theta)"),
     "sigma_d0": ("float32", "mm", "nominal d0 resolution"),
     "sigma_z0SinTheta": ("float32", "mm", "nominal z0 sin(theta) resolution"),
     "sd0": ("float32", "", "lifetime-signed d0 significance (jettag.preprocess.derived)"),
@@ -52,8 +52,8 @@ TRACK_BRANCHES: dict[str, tuple[str, str, str]] = {
     "numberOfSCTHoles": ("int8", "", "crossed SCT sides without hit between first and last hit"),
     "numberOfPixelSharedHits": ("int8", "", "pixel hits within shared_hit_distance of another track's hit"),
     "numberOfSCTSharedHits": ("int8", "", "SCT hits within shared_hit_distance of another track's hit"),
-    "truthOrigin": ("int8", "", "index into jettag.flavours.TRACK_ORIGINS"),
-    "prodR": ("float32", "mm", "true production radius (validation)"),
+    "truthOrigin": ("int8", "", "FTAG truth origin, index into jettag.flavours.TRACK_ORIGINS"),
+    "prodR": ("float32", "mm", "true production radius w.r.t. the beam line (validation)"),
 }
 
 COUNTER = "jet_nTracks"

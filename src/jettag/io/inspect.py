@@ -4,16 +4,21 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
+import awkward as ak
+import h5py
 import numpy as np
 import yaml
 
+from jettag.errors import JettagError
 from jettag.features import HIT_FIELDS
+from jettag.io import operations as ops
 from jettag.io.files import expand_files, open_root, trees_in
 from jettag.io.layouts import LAYOUTS
 from jettag.io.layouts.names import JETTY, TRACKY, list_depth, name_ends
-from jettag.io.mapping import JET_FIELDS, TRACK_FIELDS
+from jettag.io.mapping import JET_FIELDS, OPTIONAL_TRACK_FIELDS, TRACK_FIELDS
 
 #: Name endings (lower case, after the last '_' or the whole name) per canonical variable.
 JET_ALIASES: dict[str, tuple[str, ...]] = {
@@ -81,9 +86,38 @@ def guess_layout(types: dict[str, str]) -> str:
     return max(LAYOUTS.values(), key=lambda layout: layout.detect(types)).name
 
 
+def _layout_mapping(layout, tree, types: dict[str, str]) -> tuple[dict, list[str]] | None:
+    """The layout's own default mapping for formats with fixed names (PHYSLITE, Delphes, FTAG
+    HDF5), recognised by ``detect`` >= 5; variables whose branches are missing become TODO."""
+    if not layout.defaults.get("tracks") or layout.detect(types) < 5:
+        return None
+    keys = set(types)
+    have = keys | {k.rsplit("/", 1)[-1] for k in keys}
+    derived = layout.derived(have)
+    have |= set(derived)
+    d = copy.deepcopy(dict(layout.defaults))
+    notes: list[str] = []
+    for section in ("jets", "tracks"):
+        for field, definition in d[section].items():
+            used = ops.branches(definition)
+            used += [b for u in used for b in derived.get(u, ())]
+            missing = [b for b in used if b not in have]
+            if missing and not (section == "tracks" and field in OPTIONAL_TRACK_FIELDS):
+                d[section][field] = "TODO"
+                notes.append(f"{section}.{field}: no branch {missing[0]} in this file; set it by hand")
+    proposal = {"layout": layout.name, "tree": tree.name, "jets": d["jets"], "tracks": d["tracks"]}
+    if d.get("link"):
+        proposal["link"] = d["link"]
+    notes += list(getattr(layout, "inspect_notes", ()))
+    return proposal, notes
+
+
 def propose_mapping(tree, types: dict[str, str]) -> tuple[dict, list[str]]:
     """(proposed ``input`` section, notes) for one tree."""
     layout = LAYOUTS[guess_layout(types)]
+    own = _layout_mapping(layout, tree, types)
+    if own is not None:
+        return own
     names = list(types)
     depth = {n: list_depth(t) for n, t in types.items()}
     jet_depth, trk_depth = layout.depth["jets"], layout.depth["tracks"]
@@ -194,12 +228,42 @@ def _guess_mev(tree, branch) -> bool:
     return bool(flat.size) and float(np.median(flat)) > 1000.0
 
 
-def inspect_file(file: Path) -> None:
-    """Print trees, branches (type, entries), the guessed layout and a proposed ``input``."""
+def _score(types: dict[str, str]) -> tuple[float, int]:
+    return max(layout.detect(types) for layout in LAYOUTS.values()), len(types)
+
+
+def _trial_read(path: Path, proposal: dict) -> str:
+    """One line: what the proposed mapping reads from the first entries, or why it fails."""
+    todo = [f"{section}.{k}" for section in ("jets", "tracks")
+            for k, v in proposal.get(section, {}).items() if v == "TODO"]
+    tracks = proposal.get("tracks", {})
+    if tracks and all(v == "TODO" or ops.is_constant(v) for v in tracks.values()):
+        return "this file cannot serve as it is: no track-level inputs in this file"
+    if todo:
+        return f"the mapping is incomplete: no branch found for {', '.join(todo)}; set them by hand"
+    from jettag.io.reader import read_jets
+
+    try:
+        chunk = next(read_jets([str(path)], proposal, step_size=200))
+    except JettagError as exc:
+        return f"the proposed mapping does not read: {exc}"
+    n_trk = int(np.sum(np.asarray(ak.num(chunk.tracks))))
+    labels, counts = np.unique(np.asarray(chunk.label), return_counts=True)
+    flav = ", ".join(f"{lab}: {n}" for lab, n in zip(labels.tolist(), counts.tolist(), strict=True))
+    return (f"first chunk read: {len(chunk)} jets (labels {flav}), {n_trk} tracks "
+            f"({n_trk / max(len(chunk), 1):.1f} per jet)")
+
+
+def inspect_file(file: Path, branches: bool = False) -> None:
+    """Print the trees, the recognised format, the jet and track collections and a proposed
+    ``input`` mapping on one screen; ``branches``: also every branch with its type."""
     path = expand_files([file])[0]
+    print(f"{path}")
+    if h5py.is_hdf5(path):
+        _inspect_hdf5(path, branches)
+        return
     rootfile = open_root(path)
     trees = trees_in(rootfile)
-    print(f"{path}")
     if not trees:
         print("  no TTree or RNTuple in this file")
         return
@@ -207,17 +271,38 @@ def inspect_file(file: Path) -> None:
     for name in trees:
         tree = rootfile[name]
         types = _branch_table(tree)
-        print(f"\ntree '{name}': {tree.num_entries} entries, {len(types)} branches")
-        width = max((len(n) for n in types), default=0)
-        for n, t in types.items():
-            print(f"  {n:<{width}}  {t}")
-        score = len(types)
+        print(f"  tree '{name}': {tree.num_entries} entries, {len(types)} branches")
+        if branches:
+            width = max((len(n) for n in types), default=0)
+            for n, t in types.items():
+                print(f"    {n:<{width}}  {t}")
+        score = _score(types)
         if best is None or score > best[0]:
             best = (score, name, tree, types)
     _, name, tree, types = best
+    _print_proposal(path, name, tree, types, branches)
+
+
+def _inspect_hdf5(path: Path, branches: bool) -> None:
+    from jettag.io.ftag_hdf5 import FtagTree
+
+    tree = FtagTree(path)
+    types = {k: "var * number" if k.startswith("tracks.") else "number" for k in tree.keys()}
+    print(f"  HDF5: dataset 'jets': {tree.num_entries} jets, {len(tree.jet_fields)} fields; "
+          f"'tracks': {len(tree.track_fields)} fields")
+    if branches:
+        for n in tree.keys():
+            print(f"    {n}")
+    _print_proposal(path, tree.name, tree, types, branches)
+
+
+def _print_proposal(path: Path, name: str, tree, types: dict, branches: bool) -> None:
     proposal, notes = propose_mapping(tree, types)
-    print(f"\nguessed layout of tree '{name}': {proposal['layout']}")
-    print("\n# proposed mapping: paste under samples.<name>.input, then check every line")
+    print(f"\nformat of tree '{name}': {proposal['layout']}")
+    print(f"# {_trial_read(path, proposal)}")
+    print("# proposed mapping: paste under samples.<name>.input, then check every line")
     for note in notes:
         print(f"# note: {note}")
     print(yaml.safe_dump({"input": proposal}, sort_keys=False, default_flow_style=None, width=100))
+    if not branches:
+        print("# (jettag inspect --branches FILE lists every branch)")

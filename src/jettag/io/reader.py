@@ -25,7 +25,7 @@ import numpy as np
 from jettag.cuts import Cuts
 from jettag.errors import JettagError
 from jettag.io import operations as ops
-from jettag.io.files import expand_files, get_tree, open_root
+from jettag.io.files import expand_files
 from jettag.io.layouts import LAYOUTS, Layout, RawChunk
 from jettag.io.mapping import (
     JET_FIELDS,
@@ -51,6 +51,7 @@ class _Plan:
     explicit: set
     link: dict
     filters: Cuts = field(default_factory=Cuts)  # constituent filter, on branches
+    derived: dict = field(default_factory=dict)  # derived name -> branches it reads (per tree)
 
     def fields(self):
         for name, d in self.jets.items():
@@ -106,8 +107,12 @@ def make_plan(input_spec: dict | None) -> _Plan:
 
 def _plan_for_tree(plan: _Plan, tree, path: Path) -> _Plan:
     """Resolve optional fields against this tree's branches; name missing branches."""
-    have = set(tree.keys())
+    keys = set(tree.keys())
+    # branches of a split object are read under their short name ('Jet/Jet.PT' as 'Jet.PT')
+    have = keys | {k.rsplit("/", 1)[-1] for k in keys}
     p = _Plan(**{**plan.__dict__, "jets": dict(plan.jets), "tracks": dict(plan.tracks)})
+    derivable = dict(p.layout.derived(have))
+    have |= set(derivable)
     for name, default in OPTIONAL_TRACK_FIELDS.items():
         d = p.tracks.get(name)
         missing = [b for b in ops.branches(d) if b not in have]
@@ -121,6 +126,15 @@ def _plan_for_tree(plan: _Plan, tree, path: Path) -> _Plan:
     ):
         p.jets["eventNumber"] = {"entry_number": True}
     for branch, users in p.branch_users().items():
+        if branch in derivable:
+            p.derived[branch] = derivable[branch]
+            for b in derivable[branch]:
+                if b not in have:
+                    raise JettagError(
+                        f"{path}: tree '{p.tree}' has no branch '{b}', needed by layout "
+                        f"{p.layout.name} for '{branch}'"
+                    )
+            continue
         if branch not in have:
             close = difflib.get_close_matches(branch, sorted(have), n=4, cutoff=0.6)
             hint = f"; close matches: {', '.join(close)}" if close else ""
@@ -217,8 +231,15 @@ def _build_chunk(chunk: ak.Array, p: _Plan, path: Path, start: int) -> ak.Array:
     users = p.branch_users()
     raw = {}
     depth: dict[str, int] = {}
+    derived = {}
+    if p.derived:
+        names = [b for b in users if b in p.derived]
+        try:
+            derived = p.layout.derive(names, _ChunkFields(chunk))
+        except JettagError as exc:
+            _fail(path, start, stop, str(exc))
     for b, who in users.items():
-        arr = chunk[b]
+        arr = derived[b] if b in derived else _field(chunk, b)
         d, kind = structure(arr)
         want = min(depth_of[c] for c, _ in who)
         keys = ", ".join(sorted({k for c, k in who if depth_of[c] == want}))
@@ -283,6 +304,23 @@ def _build_chunk(chunk: ak.Array, p: _Plan, path: Path, start: int) -> ak.Array:
             stop,
             f"the mapped branches do not fit together ({type(exc).__name__}: {text})",
         )
+
+
+def _field(chunk: ak.Array, name: str):
+    """A branch of a chunk read by ``iterate``: split objects' branches are named by their
+    last path component."""
+    return chunk[name] if name in chunk.fields else chunk[name.rsplit("/", 1)[-1]]
+
+
+class _ChunkFields:
+    def __init__(self, chunk: ak.Array):
+        self.chunk = chunk
+
+    def __getitem__(self, name: str):
+        return _field(self.chunk, name)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.chunk.fields or name.rsplit("/", 1)[-1] in self.chunk.fields
 
 
 def _is_array(v) -> bool:
@@ -352,14 +390,15 @@ def read_jets(
     paths = expand_files(files)
     total = 0
     for path in paths:
-        rootfile = open_root(path)
+        rootfile, tree = plan.layout.open(path, plan.tree)
         try:
-            tree = get_tree(rootfile, path, plan.tree)
             p = _plan_for_tree(plan, tree, path)
             if tree.num_entries == 0:
                 warnings.warn(f"{path}: tree '{p.tree}' is empty; skipped", stacklevel=2)
                 continue
-            wanted = set(p.branch_users())
+            wanted = set(p.branch_users()) - set(p.derived)
+            wanted |= {b for bs in p.derived.values() for b in bs}
+            wanted |= {k for k in tree.keys() if k.rsplit("/", 1)[-1] in wanted}
             it = tree.iterate(
                 filter_name=lambda name, wanted=wanted: name in wanted,
                 step_size=step_size,

@@ -3,12 +3,25 @@ pooling, jet classification head and an auxiliary per-track truth-origin head.
 
 Jets with no valid track: a fully masked attention row gives NaN, so for those jets slot 0 is
 unmasked as a dummy key (its input is zero); the pooling and the outputs ignore it.
+
+Training and scoring run the *packed* forward: every per-track operation (initialiser, layer
+norms, projections, feed-forward, track head) works on the attending tracks only, gathered into
+one ``(N, D)`` matrix, and only the attention itself sees the padded ``(B, L)`` layout, through
+``scaled_dot_product_attention`` with the padding mask. It computes what the padded
+``nn.TransformerEncoderLayer`` forward computes (``padded_forward``, kept for the ONNX export and
+tested equal to float rounding), without the work on padded slots; attention runs per bucket of
+jets of similar track counts (``Packing``), so it costs ~ the sum of squared track counts rather
+than the batch size times the longest jet's. Parameter names are those of
+``nn.TransformerEncoderLayer``, so checkpoints of either form load into the other.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from jettag.flavours import CLASSES, TRACK_ORIGINS
 from jettag.models.base import NeuralTagger
@@ -76,17 +89,35 @@ class TransformerTagger(NeuralTagger):
             else None
         )
         self.export_path = False  # force the ONNX-friendly attention (tests)
+        self.packed = True  # False: the padded forward (reference of the tests and benchmarks)
 
     def forward(
         self, tracks: torch.Tensor, valid: torch.Tensor, jets: torch.Tensor
     ) -> dict[str, torch.Tensor]:
+        B, L = valid.shape
+        if torch.onnx.is_in_onnx_export() or self.export_path or not self.packed or B * L == 0:
+            return self.padded_forward(tracks, valid, jets)
+        valid = valid.bool()
+        pack = Packing.of(_attending(valid))
+        x = self.embed_inputs(tracks, valid, jets).reshape(B * L, -1).index_select(0, pack.rows)
+        vrows = valid.reshape(-1).index_select(0, pack.rows)  # False only for the dummy slots
+        x = self.init(x, vrows)
+        for layer in self.layers:
+            x = _packed_layer(layer, x, pack)
+        x = self.final_norm(x).masked_fill(~vrows.unsqueeze(-1), 0.0)
+        out = {"logits": self.head(self.pool(_scatter(x, pack.rows, B, L), valid))}
+        if self.aux is not None:
+            out["track_logits"] = _scatter(self.aux(x, vrows), pack.rows, B, L)
+        return out
+
+    def padded_forward(
+        self, tracks: torch.Tensor, valid: torch.Tensor, jets: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        """The forward on the padded ``(B, L, D)`` layout (ONNX export; the packed reference)."""
         valid = valid.bool()
         x = self.embed_inputs(tracks, valid, jets)
         x = self.init(x, valid)
-        # attention mask: True = ignore. Empty jets keep slot 0 as a dummy key (never NaN).
-        empty = ~valid.any(dim=1, keepdim=True)
-        first = torch.arange(valid.shape[1], device=valid.device).unsqueeze(0) == 0
-        attend = valid | (empty & first)
+        attend = _attending(valid)
         pad_mask = ~attend
         exporting = torch.onnx.is_in_onnx_export() or self.export_path
         for layer in self.layers:
@@ -101,3 +132,73 @@ class TransformerTagger(NeuralTagger):
         if self.aux is not None:
             out["track_logits"] = self.aux(x, valid)
         return out
+
+
+def _attending(valid: torch.Tensor) -> torch.Tensor:
+    """Slots that take part in attention: the valid tracks, plus slot 0 of jets without any."""
+    empty = ~valid.any(dim=1, keepdim=True)
+    first = torch.arange(valid.shape[1], device=valid.device).unsqueeze(0) == 0
+    return valid | (empty & first)
+
+
+def _scatter(x: torch.Tensor, rows: torch.Tensor, B: int, L: int) -> torch.Tensor:
+    """Packed ``(N, D)`` rows -> padded ``(B, L, D)``, zero elsewhere."""
+    out = x.new_zeros(B * L, x.shape[-1]).index_copy(0, rows, x)
+    return out.view(B, L, -1)
+
+
+@dataclass(frozen=True)
+class Packing:
+    """Where the attending slots of a padded ``(B, L)`` batch go in the packed ``(N, D)`` rows.
+
+    Jets are grouped by their number of attending slots into buckets of lengths 1, 2, 4, 8, ...
+    (each trimmed to its longest jet); the rows hold the buckets one after the other, jet by jet,
+    slot by slot. ``rows[i]``: the flat ``B * L`` index of packed row ``i``. Per bucket:
+    ``(first row, last row + 1, jets, length, dest, key_mask)`` with ``dest`` the row's position in
+    the bucket's padded ``(jets * length)`` layout: attention runs per bucket, so short jets do
+    not pay for the longest jet of the batch.
+    """
+
+    rows: torch.Tensor
+    buckets: tuple[tuple[int, int, int, int, torch.Tensor, torch.Tensor], ...]
+
+    @classmethod
+    def of(cls, attend: torch.Tensor) -> Packing:
+        B, L = attend.shape
+        n = attend.sum(1)  # >= 1 (dummy slot of empty jets)
+        bucket = torch.ceil(torch.log2(n.double())).long()  # n in (2^(k-1), 2^k] -> k
+        order = torch.argsort(bucket, stable=True)
+        n_o, bucket_o = n[order], bucket[order]
+        slot = torch.arange(L, device=attend.device)
+        rows = (order[:, None] * L + slot).reshape(-1)[attend[order].reshape(-1)]
+        starts = torch.cumsum(n_o, 0) - n_o
+        values, counts = torch.unique_consecutive(bucket_o, return_counts=True)
+        buckets, jet0 = [], 0
+        for _, count in zip(values.tolist(), counts.tolist(), strict=True):
+            jets = slice(jet0, jet0 + count)
+            length = int(n_o[jets].max())
+            local = torch.arange(count, device=attend.device)
+            keys = slot[:length] < n_o[jets, None]  # (count, length): attending slots first
+            dest = (local[:, None] * length + slot[:length]).reshape(-1)[keys.reshape(-1)]
+            r0 = int(starts[jet0])
+            buckets.append((r0, r0 + int(n_o[jets].sum()), count, length, dest, keys[:, None, None, :]))
+            jet0 += count
+        return cls(rows, tuple(buckets))
+
+
+def _packed_layer(layer: nn.TransformerEncoderLayer, x: torch.Tensor, pack: Packing) -> torch.Tensor:
+    """One norm-first encoder layer on the packed attending tracks ``x`` ``(N, D)``: what
+    ``layer(padded, src_key_padding_mask=...)`` gives at those slots (dropouts included)."""
+    attn = layer.self_attn
+    heads = attn.num_heads
+    qkv = F.linear(layer.norm1(x), attn.in_proj_weight, attn.in_proj_bias)
+    dropout = attn.dropout if attn.training else 0.0
+    outs = []
+    for r0, r1, jets, length, dest, key_mask in pack.buckets:
+        part = qkv.new_zeros(jets * length, qkv.shape[-1]).index_copy(0, dest, qkv[r0:r1])
+        part = part.view(jets, length, 3, heads, -1).permute(2, 0, 3, 1, 4)
+        o = F.scaled_dot_product_attention(part[0], part[1], part[2], attn_mask=key_mask, dropout_p=dropout)
+        outs.append(o.transpose(1, 2).reshape(jets * length, -1).index_select(0, dest))
+    o = torch.cat(outs) if len(outs) > 1 else outs[0]
+    x = x + layer.dropout1(attn.out_proj(o))
+    return x + layer._ff_block(layer.norm2(x))

@@ -32,6 +32,10 @@ class ChunkResult:
     track rows (``TRACK_FEATURES`` columns, jet by jet), the first ``n_train_tracks`` of them from
     train jets. ``n_tracks``: selected tracks per jet before truncation. ``jet_flow`` /
     ``track_flow``: the cut flows of this chunk; ``n_unknown``: jets dropped for an unknown label.
+
+    Compact results (``process_chunk(..., dense=False)``) leave out the padded ``tracks``,
+    ``valid`` and ``track_origin``; ``arrays["n_kept"]`` (tracks kept per jet) and ``kept`` /
+    ``kept_origin`` (the valid rows) hold the same information (``densify`` pads them).
     """
 
     arrays: dict[str, np.ndarray]
@@ -42,6 +46,7 @@ class ChunkResult:
     track_flow: CutFlow
     n_unknown: int
     n_tracks: np.ndarray
+    kept_origin: np.ndarray | None = None
 
     def split(self, s: int) -> dict[str, np.ndarray]:
         """The datasets of split number ``s`` (``splits.SPLITS`` order)."""
@@ -79,7 +84,8 @@ FEATURE_BLOCK_JETS = 1024
 
 
 def process_chunk(
-    chunk: ak.Array, spec: dict, path: str = "<input>", table: np.ndarray | None = None
+    chunk: ak.Array, spec: dict, path: str = "<input>", table: np.ndarray | None = None,
+    dense: bool = True,
 ) -> ChunkResult:
     """Check, select, derive, split, sort and pad one canonical chunk (see :class:`ChunkResult`).
 
@@ -133,8 +139,8 @@ def process_chunk(
     order, jet, _ = padding.sorted_slots(counts, sd0, L, perm)
     src = sel[order]  # flat input index of every kept track, in output order
     n_kept_per_jet = np.minimum(counts[perm], L)
-    valid = np.arange(L) < n_kept_per_jet[:, None]
-    tracks = np.zeros((n, L, len(TRACK_FEATURES)), dtype=np.float32)
+    valid = np.arange(L) < n_kept_per_jet[:, None] if dense else None
+    tracks = np.zeros((n, L, len(TRACK_FEATURES)), dtype=np.float32) if dense else None
     kept = np.empty((len(src), len(TRACK_FEATURES)), dtype=np.float32)
     jpt_o, jeta_o, jphi_o = jpt[perm], jeta[perm], jphi[perm]
     track_start = _exclusive_cumsum(n_kept_per_jet, total=True)
@@ -152,7 +158,8 @@ def process_chunk(
             for c, x in enumerate(feats.values()):
                 block[:, c] = x
             finite = finite and bool(np.isfinite(block).all())
-            tracks[j0:j1][valid[j0:j1]] = block
+            if dense:
+                tracks[j0:j1][valid[j0:j1]] = block
         if finite and len(order) < len(sel):  # tracks lost to truncation must be finite too
             lost = np.ones(len(sel), dtype=bool)
             lost[order] = False
@@ -166,25 +173,45 @@ def process_chunk(
     if not finite:
         _raise_nonfinite_derived(trk, sel, jet_of_track, jpt, jeta, jphi, path)
 
-    track_origin = np.full((n, L), ORIGIN_PADDING, dtype=np.int8)
+    kept_origin = np.full(len(src), ORIGIN_PADDING, dtype=np.int8)
     if has_origin:
-        track_origin[valid] = ak.to_numpy(flat_tracks["truthOrigin"])[src]
+        kept_origin[:] = ak.to_numpy(flat_tracks["truthOrigin"])[src]
     label = ak.to_numpy(chunk["label"])[keep].astype(np.int64)[perm]
+    if dense:
+        track_origin = np.full((n, L), ORIGIN_PADDING, dtype=np.int8)
+        track_origin[valid] = kept_origin
+        per_track = {"tracks": tracks, "valid": valid}
+        origin = {"track_origin": track_origin}
+    else:
+        per_track, origin = {}, {"n_kept": n_kept_per_jet}
     arrays = {
-        "tracks": tracks,
-        "valid": valid,
+        **per_track,
         "jets": np.stack([jfeats[k] for k in JET_FEATURES], axis=1).astype(np.float32)[perm],
         "label": class_index(label),
         "flavour": label.astype(np.int32),
         "eventNumber": event[perm],
         "weight": np.ones(n, dtype=np.float32),
-        "track_origin": track_origin,
+        **origin,
     }
     n_train_tracks = int(n_kept_per_jet[: bounds[1]].sum())
     return ChunkResult(
         arrays=arrays, bounds=bounds, kept=kept, n_train_tracks=n_train_tracks, jet_flow=jet_flow,
-        track_flow=track_flow, n_unknown=n_unknown, n_tracks=counts[perm],
+        track_flow=track_flow, n_unknown=n_unknown, n_tracks=counts[perm], kept_origin=kept_origin,
     )
+
+
+def densify(arrays: dict[str, np.ndarray], rows: np.ndarray, origin_rows: np.ndarray,
+            max_tracks: int) -> dict[str, np.ndarray]:
+    """The padded datasets of compact ``arrays`` (``n_kept`` per jet) and their valid track rows
+    ``rows`` / ``origin_rows`` (jet by jet): what ``process_chunk(..., dense=True)`` gives."""
+    n_kept = arrays["n_kept"]
+    valid = np.arange(max_tracks) < n_kept[:, None]
+    tracks = np.zeros((len(n_kept), max_tracks, rows.shape[1]), dtype=np.float32)
+    tracks[valid] = rows
+    track_origin = np.full((len(n_kept), max_tracks), ORIGIN_PADDING, dtype=np.int8)
+    track_origin[valid] = origin_rows
+    out = {k: v for k, v in arrays.items() if k != "n_kept"}
+    return {"tracks": tracks, "valid": valid, **out, "track_origin": track_origin}
 
 
 class _TrackFields(Mapping):

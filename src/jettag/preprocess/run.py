@@ -6,13 +6,18 @@ features, sd0 sort and padding, split by ``eventNumber % 10``) and is appended t
 normalisation sums. Pass 2 streams the train file once more to write weights (``reweight``) or to
 draw the resampled train file (``resample``). All outputs are temporary until everything
 succeeded, then renamed together (``summary.json`` last).
+
+The same outputs come, bitwise, from the two-step path of the workflow
+(:mod:`jettag.preprocess.parts`): one job per input file runs pass 1's per-chunk work into a part
+file, and a merge job feeds the parts' chunks, in input order, through the same writers and
+statistics (``write_outputs``).
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import awkward as ak
@@ -86,6 +91,64 @@ def _resample(src: Path, writer: SplitWriter, hists, maps, seed: int) -> np.ndar
 # entry point
 
 
+def validated(spec: dict, inputs: list[str]) -> tuple[dict, np.ndarray]:
+    """The resolved ``preprocess`` spec and its split residue table; a JettagError for a bad
+    spec or a missing input, before any file is read."""
+    spec = resolve({"preprocess": spec or {}}, "preprocess spec")["preprocess"]
+    if not inputs:
+        raise JettagError("preprocess: no input files given; pass at least one ROOT file")
+    for path in inputs:
+        if not Path(path).is_file():
+            raise JettagError(f"preprocess: input file {path} does not exist")
+    table = splits.residue_table(spec["splits"])
+    selection.track_cuts(spec["tracks"])  # a bad cut fails before any file is read
+    for key in ("pt_bins", "abs_eta_bins"):
+        edges = np.asarray(spec["reweight"][key], dtype=float)
+        if len(edges) < 2 or not np.all(np.diff(edges) > 0):
+            raise JettagError(f"preprocess.reweight.{key}: give at least two strictly increasing edges")
+    return spec, table
+
+
+class Accumulated:
+    """What pass 1 sums: the summary, the train reweighting histograms and normalisation sums."""
+
+    def __init__(self, spec: dict):
+        rw = spec["reweight"]
+        self.summary = Summary(spec)
+        self.hists = reweighting.FlavourHistograms(rw["pt_bins"], rw["abs_eta_bins"])
+        self.track_moments = RunningMoments(list(TRACK_FEATURES))
+        self.jet_moments = RunningMoments(list(JET_FEATURES))
+
+    def add_train(self, train: dict[str, np.ndarray], kept_tracks: np.ndarray) -> None:
+        """One chunk's train jets (``kept_tracks``: their valid track rows, jet by jet)."""
+        if len(train["label"]) == 0:
+            return
+        self.hists.add(train["jets"][:, 0], train["jets"][:, 2], train["flavour"])
+        self.track_moments.add(kept_tracks)
+        self.jet_moments.add(train["jets"])
+
+
+#: pass 1: fills the split writers (name -> SplitWriter) and the Accumulated sums
+Feed = Callable[[dict[str, SplitWriter], Accumulated], None]
+
+
+def _feed_inputs(inputs, input_spec, spec, table, progress) -> Feed:
+    def feed(writers: dict[str, SplitWriter], acc: Accumulated) -> None:
+        for path in inputs:
+            chunks = _read_file(str(path), input_spec, spec["chunk_size"])
+            bar = tqdm(chunks, desc=f"preprocess {Path(path).name}", unit="chunk",
+                       disable=None if progress is None else not progress)
+            for chunk in bar:
+                res = process_chunk(chunk, spec, str(path), table)
+                acc.summary.add(res)
+                for s, name in enumerate(splits.SPLITS):
+                    if res.bounds[s + 1] > res.bounds[s]:
+                        writers[name].append(res.split(s))
+                acc.add_train(res.split(0), res.kept[: res.n_train_tracks])
+
+    return feed
+
+
 def run_preprocessing(
     spec: dict,
     input_spec: dict | None,
@@ -96,26 +159,18 @@ def run_preprocessing(
 ) -> None:
     """Preprocess ``inputs`` (ROOT files) into ``output_dir/{train,val,test}.h5``, ``norm.json``
     and ``summary.json``; see docs/architecture.md for the layouts."""
-    spec = resolve({"preprocess": spec or {}}, "preprocess spec")["preprocess"]
-    output_dir = Path(output_dir)
-    if not inputs:
-        raise JettagError("preprocess: no input files given; pass at least one ROOT file")
-    for path in inputs:
-        if not Path(path).is_file():
-            raise JettagError(f"preprocess: input file {path} does not exist")
-    table = splits.residue_table(spec["splits"])
-    selection.track_cuts(spec["tracks"])  # a bad cut fails before any file is read
-    rw = spec["reweight"]
-    for key in ("pt_bins", "abs_eta_bins"):
-        edges = np.asarray(rw[key], dtype=float)
-        if len(edges) < 2 or not np.all(np.diff(edges) > 0):
-            raise JettagError(f"preprocess.reweight.{key}: give at least two strictly increasing edges")
+    spec, table = validated(spec, inputs)
+    write_outputs(spec, inputs, Path(output_dir), sample, _feed_inputs(inputs, input_spec, spec, table, progress))
 
+
+def write_outputs(spec: dict, inputs: list[str], output_dir: Path, sample: str, feed: Feed) -> None:
+    """Pass 1 (``feed``), the empty-split checks, pass 2 (weights or resampling), ``norm.json``
+    and ``summary.json``: all temporary until everything succeeded, then renamed together."""
+    rw = spec["reweight"]
     track_names, jet_names = list(TRACK_FEATURES), list(JET_FEATURES)
     chash = config_hash(spec)
-    hists = reweighting.FlavourHistograms(rw["pt_bins"], rw["abs_eta_bins"])
-    track_moments, jet_moments = RunningMoments(track_names), RunningMoments(jet_names)
-    summary = Summary(spec)
+    acc = Accumulated(spec)
+    summary, hists = acc.summary, acc.hists
 
     def make_writer(path: Path, split: str) -> SplitWriter:
         return SplitWriter(
@@ -132,21 +187,7 @@ def run_preprocessing(
         try:
             writers = {s: make_writer(first[s], s) for s in splits.SPLITS}
             try:
-                for path in inputs:
-                    chunks = _read_file(str(path), input_spec, spec["chunk_size"])
-                    bar = tqdm(chunks, desc=f"preprocess {Path(path).name}", unit="chunk",
-                               disable=None if progress is None else not progress)
-                    for chunk in bar:
-                        res = process_chunk(chunk, spec, str(path), table)
-                        summary.add(res)
-                        for s, name in enumerate(splits.SPLITS):
-                            if res.bounds[s + 1] > res.bounds[s]:
-                                writers[name].append(res.split(s))
-                        if res.n_train:
-                            train = res.split(0)
-                            hists.add(train["jets"][:, 0], train["jets"][:, 2], train["flavour"])
-                            track_moments.add(res.kept[: res.n_train_tracks])
-                            jet_moments.add(train["jets"])
+                feed(writers, acc)
                 n_written = {s: w.close() for s, w in writers.items()}
             finally:
                 for w in writers.values():
@@ -169,7 +210,7 @@ def run_preprocessing(
             if first["train"] != final["train"]:
                 first["train"].unlink(missing_ok=True)
 
-        norm = norm_dict(track_moments, jet_moments)
+        norm = norm_dict(acc.track_moments, acc.jet_moments)
         out.tmp("norm.json").write_text(json.dumps(norm, indent=2) + "\n")
         info = summary.to_dict(
             sample=sample, inputs=[str(p) for p in inputs], jettag_version=__version__,

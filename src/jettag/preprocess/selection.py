@@ -37,6 +37,12 @@ class CutFlow:
     def to_dict(self) -> dict[str, int]:
         return dict(self.counts)
 
+    @classmethod
+    def from_dict(cls, counts: dict[str, int]) -> CutFlow:
+        flow = cls()
+        flow.counts = {k: int(v) for k, v in counts.items()}
+        return flow
+
 
 def jet_cuts(spec: dict) -> Cuts:
     """The jet selection of ``spec`` (the ``preprocess.jets`` section)."""

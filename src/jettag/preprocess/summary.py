@@ -43,6 +43,27 @@ class Summary:
                 fname = flavour_by_label(int(lab)).name
                 self.per_split[name][fname] = self.per_split[name].get(fname, 0) + int(k)
 
+    def state(self) -> dict:
+        """The sums as plain JSON types (a per-file part's share; see ``merge``)."""
+        return {
+            "jet_flow": self.jet_flow.to_dict(), "track_flow": self.track_flow.to_dict(),
+            "n_unknown": self.n_unknown, "per_split": self.per_split,
+            "n_tracks_hist": self.n_tracks_hist.tolist(), "n_tracks_sum": self.n_tracks_sum,
+        }
+
+    def merge(self, state: dict) -> None:
+        """Add the ``state()`` of another run, e.g. of one input file. Merging the files' states
+        in input order gives what adding their chunks in that order gives (key order included)."""
+        self.jet_flow.update(selection.CutFlow.from_dict(state["jet_flow"]))
+        self.track_flow.update(selection.CutFlow.from_dict(state["track_flow"]))
+        self.n_unknown += int(state["n_unknown"])
+        for name, counts in state["per_split"].items():
+            mine = self.per_split[name]
+            for fname, k in counts.items():
+                mine[fname] = mine.get(fname, 0) + int(k)
+        self.n_tracks_hist += np.asarray(state["n_tracks_hist"], dtype=np.int64)
+        self.n_tracks_sum += int(state["n_tracks_sum"])
+
     def n_jets(self) -> int:
         return int(self.n_tracks_hist.sum())
 

@@ -5,7 +5,9 @@ component's light and c rejection at the working point, the AUC and the change v
 sorted by importance (largest loss of light rejection first). Uncertainties: binomial on each
 rejection, added in quadrature for the difference (conservative, the taggers share test jets);
 with several seeds the standard error of the seed mean is added in quadrature too. A change smaller
-than ``significance`` standard deviations is flagged "within noise".
+than ``significance`` standard deviations is flagged "within noise". The retrained components also
+get the paired comparison with the full model (``ratio, significance, verdict``: bootstrap on the
+same test jets, seed spread of both included; verdict at 3 standard deviations or the MDE).
 
 Companion without retraining: permutation importance of the trained full model (one feature column
 shuffled across jets among the valid tracks, ``repeats`` times).
@@ -27,7 +29,8 @@ from jettag.studies.registry import Study, register
 from jettag.taggers import join_tagger
 
 COLUMNS = ("model", "method", "component", "rank", "light_rej", "light_rej_err", "c_rej", "c_rej_err", "auc",
-           "delta_light_rej", "delta_light_rej_err", "delta_c_rej", "delta_auc", "n_seeds", "flag")
+           "delta_light_rej", "delta_light_rej_err", "delta_c_rej", "delta_auc", "n_seeds", "flag", "reference",
+           *common.PAIRED_COLUMNS)
 
 
 def _mean(ms: list[common.Metrics]) -> dict:
@@ -179,6 +182,7 @@ def _display(spec):
          common.fmt_err(r["delta_light_rej"], r["delta_light_rej_err"])),
         ("change in AUC", lambda r: "-" if r["rank"] in (0, 0.0) else f"{float(r['delta_auc']):+.4f}"),
         ("", "flag"),
+        ("light rej. ratio to full [68 %] (paired)", common.ratio_text),
     ]
 
 
@@ -194,14 +198,23 @@ def step_summary(spec: dict, inputs, output: Path, data_dir=None) -> None:
              if Path(p).name.startswith("permutation_") and Path(p).suffix == ".csv"}
     rows = []
     for model, comp in spec["components"].items():
-        def load(taggers):
+        loaded = {}
+
+        def load(taggers, _loaded=loaded):
             missing = [t for t in taggers if t not in scores]
             if missing:
                 raise JettagError(f"ablation summary: scores of {missing} not among the inputs")
-            return [common.scores_metrics(common.read_scores(scores[t]), [wp])[0] for t in taggers]
+            for t in taggers:
+                _loaded[t] = common.read_scores(scores[t])
+            return [common.scores_metrics(_loaded[t], [wp])[0] for t in taggers]
 
         retrain = rank_components(model, load(comp["full"]),
                                   {item: load(ts) for item, ts in comp["removed"].items()}, n_sigma)
+        members = {f"without {item}": ts for item, ts in comp["removed"].items()} | {"full model": comp["full"]}
+        cmp = common.paired_light(loaded, [(f"without {item}", "full model") for item in comp["removed"]], wp,
+                                  members=members)
+        for r in retrain:
+            r.update(cmp.get(r["component"]) or {"reference": "", **common.no_comparison()})
         rows += retrain
         perm_rows = []
         for tagger, path in perms.items():
@@ -214,6 +227,8 @@ def step_summary(spec: dict, inputs, output: Path, data_dir=None) -> None:
         "errors: binomial (quadrature sum, conservative since the test jets are shared) plus the "
         "seed spread when several seeds are trained.",
         f"'within noise': |change| < {n_sigma:g} standard deviations: not a measured effect.",
+        "Ratio to the full model (retrained components): paired bootstrap on the same test jets with the "
+        "seed spread of both; verdict at 3 standard deviations, else the minimum detectable effect (MDE).",
         "method 'permutation': the trained full model with one input column shuffled across jets "
         "(no retraining; measures reliance, not necessity, of a feature).",
     ]
@@ -232,7 +247,8 @@ def _plot(spec, model, retrain, perm_rows, output):
         d = np.array([float(r["delta_light_rej"]) for r in rs])
         e = np.array([float(r["delta_light_rej_err"]) for r in rs])
         y = np.arange(len(rs))[::-1]
-        colours = ["#1f77b4" if r["flag"] == "significant" else "#aaaaaa" for r in rs]
+        colours = ["#1f77b4" if r.get("verdict") in ("better", "worse") or
+                   (not r.get("verdict") and r["flag"] == "significant") else "#aaaaaa" for r in rs]
         ax.barh(y, d, xerr=np.nan_to_num(e), color=colours)
         ax.set_yticks(y)
         ax.set_yticklabels(names, fontsize=9)
@@ -294,9 +310,14 @@ def headline(rows: list[dict[str, str]]) -> str:
     for model, mrows in hl.by_key([r for r in rows if r["rank"] != "0"]).items():
         top = min(mrows, key=lambda r: hl.num(r["delta_light_rej"]))
         significant = sum(r["flag"] == "significant" for r in mrows)
-        parts.append(f"{model} ({top['method']}): '{top['component']}' costs most, light rejection "
-                     f"{hl.fmt(hl.num(top['delta_light_rej']), hl.num(top['delta_light_rej_err']))}; "
-                     f"{significant} of {len(mrows)} components significant")
+        text = (f"{model} ({top['method']}): '{top['component']}' costs most, light rejection "
+                f"{hl.fmt(hl.num(top['delta_light_rej']), hl.num(top['delta_light_rej_err']))}; "
+                f"{significant} of {len(mrows)} components significant")
+        paired = [r for r in mrows if r.get("verdict")]
+        if paired:
+            text += "; paired vs the full model: " + ", ".join(
+                f"'{r['component']}' {hl.verdict_text(r, 'light rejection')}" for r in paired)
+        parts.append(text)
     return hl.sentence(parts)
 
 

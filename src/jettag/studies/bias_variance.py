@@ -1,8 +1,10 @@
 """Bias and variance: learning curves (vs training-set size) and a capacity scan (width, depth).
 
 Each point is a training: ``{model}--frac{F}`` (a nested, event-wise subset F of the training
-jets), ``{model}--width{N}``, ``{model}--depth{N}``. From each history the train and validation
-losses at the best epoch are read; the regime is named from them:
+jets), ``{model}--width{N}``, ``{model}--depth{N}``. The step ``losses`` measures each trained
+point's training and validation loss the same way (:mod:`jettag.studies.fit_losses`: best
+checkpoint in eval mode, unweighted cross-entropy, equal-size random subsets of its own train split
+and of the val split); the regime is named from them:
 
 * **high variance** when the relative gap ``(val - train) / val`` exceeds ``gap_threshold``
   (the model fits the training jets better than it generalises: more data or regularisation help);
@@ -11,7 +13,10 @@ losses at the best epoch are read; the regime is named from them:
   of the scan, e.g. a larger model, does better on unseen jets);
 * **balanced** otherwise.
 
-Steps: ``subset`` (one training-fraction directory) and ``summary``.
+Each point's light rejection is compared (paired bootstrap on the same test jets) with the largest
+point of its scan (``ratio, significance, verdict``).
+
+Steps: ``subset`` (one training-fraction directory), ``losses`` (one trained point) and ``summary``.
 """
 
 from __future__ import annotations
@@ -33,6 +38,21 @@ SCANS = ("fraction", "width", "depth")
 
 def step_subset(spec: dict, inputs, output: Path, data_dir=None) -> None:
     datasets.make_subset(inputs, output, float(spec["fraction"]), int(spec.get("chunk_size", 20000)))
+
+
+def step_losses(spec: dict, inputs, output: Path, data_dir=None) -> None:
+    """``--inputs best.pt train.h5 val.h5``: the point's train/val loss measured the same way."""
+    from jettag.models import load_checkpoint
+    from jettag.studies import fit_losses
+
+    files = {Path(p).name: Path(p) for p in inputs}
+    missing = [n for n in ("best.pt", "train.h5", "val.h5") if n not in files]
+    if missing:
+        raise JettagError(f"bias_variance losses: pass best.pt, train.h5 and val.h5 as --inputs (missing {missing})")
+    model, _ = load_checkpoint(files["best.pt"])
+    fit_losses.write(output, fit_losses.measure(
+        model, files["train.h5"], files["val.h5"], int(spec.get("loss_jets", fit_losses.DEFAULT_MAX_JETS)),
+        int(spec.get("loss_seed", 1)), int(spec.get("chunk_size", 20000))))
 
 
 def regime(train_loss: float, val_loss: float, best_val_loss: float, gap_threshold: float,
@@ -60,8 +80,9 @@ def summarise(points: list[dict], gap_threshold: float = 0.1, bias_tolerance: fl
     return sorted(out, key=lambda r: (r["model"], SCANS.index(r["scan"]), r["value"]))
 
 
-COLUMNS = ("model", "scan", "value", "tagger", "train_loss", "val_loss", "gap", "regime", "best_epoch",
-           "light_rej", "light_rej_err", "c_rej", "c_rej_err", "auc")
+COLUMNS = ("model", "scan", "value", "tagger", "train_loss", "train_loss_err", "val_loss", "val_loss_err",
+           "loss_jets", "gap", "regime", "best_epoch", "light_rej", "light_rej_err", "c_rej", "c_rej_err", "auc",
+           "reference", *common.PAIRED_COLUMNS)
 
 
 def plot_names(spec: dict) -> list[str]:
@@ -72,24 +93,36 @@ def plot_names(spec: dict) -> list[str]:
 
 
 def step_summary(spec: dict, inputs, output: Path, data_dir=None) -> None:
+    from jettag.studies import fit_losses
+
     wp = float(spec.get("wp", common.DEFAULT_WP))
     scores = common.by_tagger(inputs, ".h5")
     hists = common.histories(inputs)
+    losses = {Path(p).stem.removeprefix("losses_"): Path(p) for p in inputs
+              if Path(p).name.startswith("losses_") and Path(p).suffix == ".json"}
     points = []
     for model, scans in spec["points"].items():
         for scan, mapping in scans.items():
             if scan not in SCANS:
                 raise JettagError(f"bias_variance: unknown scan '{scan}' (known {SCANS})")
+            loaded = {}
+            for tagger in mapping.values():
+                if tagger not in scores or tagger not in hists or tagger not in losses:
+                    raise JettagError(f"bias_variance summary: scores, history or losses of '{tagger}' missing")
+                loaded[tagger] = common.read_scores(scores[tagger])
+            ref = mapping[max(mapping, key=float)]
+            cmp = common.paired_light(loaded, [(t, ref) for t in loaded if t != ref], wp)
             for value, tagger in mapping.items():
-                if tagger not in scores or tagger not in hists:
-                    raise JettagError(f"bias_variance summary: scores or history of '{tagger}' missing")
                 h = common.read_history(hists[tagger])
-                m = common.scores_metrics(common.read_scores(scores[tagger]), [wp])[0].as_dict()
+                fit = fit_losses.read(losses[tagger])
+                m = common.scores_metrics(loaded[tagger], [wp])[0].as_dict()
                 m.pop("wp")
                 m.pop("tagger")
                 points.append({"model": model, "scan": scan, "value": float(value), "tagger": tagger,
-                               "train_loss": float(h.train_loss[h.best]), "val_loss": float(h.val_loss[h.best]),
-                               "best_epoch": int(h.epoch[h.best]), **m})
+                               "train_loss": float(fit["train_loss"]), "train_loss_err": float(fit["train_loss_err"]),
+                               "val_loss": float(fit["val_loss"]), "val_loss_err": float(fit["val_loss_err"]),
+                               "loss_jets": int(fit["n_jets"]), "best_epoch": int(h.epoch[h.best]), **m,
+                               **(cmp.get(tagger) or {"reference": "", **common.no_comparison()})})
     rows = summarise(points, float(spec.get("gap_threshold", 0.1)), float(spec.get("bias_tolerance", 0.05)))
     display = [
         ("model", "model"), ("scan", "scan"), ("value", lambda r: common.fmt(r["value"])),
@@ -97,10 +130,15 @@ def step_summary(spec: dict, inputs, output: Path, data_dir=None) -> None:
         ("rel. gap", lambda r: f"{100 * r['gap']:+.1f} %"), ("regime", "regime"),
         (f"light rej. ({wp:g} %)", lambda r: common.fmt_err(r["light_rej"], r["light_rej_err"])),
         ("AUC", lambda r: f"{r['auc']:.4f}"),
+        ("light rej. ratio to", lambda r: r["reference"] or "-"),
+        ("ratio [68 %] (verdict)", common.ratio_text),
     ]
     notes = [
-        "Losses at the epoch of lowest validation loss; the training loss is the epoch average in "
-        "training mode (with dropout), so small negative gaps are normal.",
+        "Training and validation loss of each point's best checkpoint, measured the same way: eval "
+        "mode, unweighted cross-entropy, on equal-size random subsets (whole events) of its training "
+        "split and of the validation split (statistical errors in the CSV).",
+        "Light rejection of each point vs the largest point of its scan: paired bootstrap on the same "
+        "test jets; verdict at 3 standard deviations, else the minimum detectable effect (MDE).",
         f"high variance: relative gap > {spec.get('gap_threshold', 0.1)}; high bias: small gap but the "
         f"validation loss > {spec.get('bias_tolerance', 0.05)} (relative) above the scan's best.",
         "fraction = share of the training jets (nested subsets by event); width = units per hidden "
@@ -168,10 +206,24 @@ def plan_spec(cfg: dict) -> dict:
     return {"points": points}
 
 
+def losses_file(cfg: dict, tagger: str) -> str:
+    """The ``losses`` step's output of one trained point."""
+    return base.paths(cfg).study_file("bias_variance", f"losses_{tagger}.json")
+
+
+def losses_inputs(cfg: dict, tagger: str) -> list[str]:
+    """``best.pt`` of ``tagger`` and the train/val splits it was trained on."""
+    from jettag.taggers import plan_tagger
+
+    files = base.paths(cfg).data_files(plan_tagger(cfg, tagger).data_dir)
+    return [base.paths(cfg).checkpoint(tagger, "best"), files["train"], files["val"]]
+
+
 def summary_inputs(cfg: dict, spec: dict) -> list[str]:
     taggers = [t for p in spec["points"].values() for mapping in p.values() for t in mapping.values()]
     taggers = list(dict.fromkeys(taggers))
-    return [base.scores(cfg, t) for t in taggers] + [base.history(cfg, t) for t in taggers]
+    return ([base.scores(cfg, t) for t in taggers] + [base.history(cfg, t) for t in taggers]
+            + [losses_file(cfg, t) for t in taggers])
 
 
 def headline(rows: list[dict[str, str]]) -> str:
@@ -179,14 +231,18 @@ def headline(rows: list[dict[str, str]]) -> str:
     for model, mrows in hl.by_key(rows).items():
         regimes = collections.Counter(r["regime"] for r in mrows)
         best = min(mrows, key=lambda r: hl.num(r["val_loss"]))
-        parts.append(f"{model}: " + ", ".join(f"{n} {k}" for k, n in sorted(regimes.items()))
-                     + f" of {len(mrows)} scan points; lowest validation loss {hl.fmt(hl.num(best['val_loss']))}"
-                     f" at {best['scan']} = {best['value']}")
+        text = (f"{model}: " + ", ".join(f"{n} {k}" for k, n in sorted(regimes.items()))
+                + f" of {len(mrows)} scan points; lowest validation loss {hl.fmt(hl.num(best['val_loss']))}"
+                f" at {best['scan']} = {best['value']}")
+        for r in mrows:
+            if r.get("verdict"):
+                text += f"; {r['scan']} = {r['value']}: {hl.verdict_text(r)}"
+        parts.append(text)
     return hl.sentence(parts)
 
 
 register(Study(
-    name="bias_variance", order=60, steps={"subset": step_subset, "summary": step_summary},
+    name="bias_variance", order=60, steps={"subset": step_subset, "losses": step_losses, "summary": step_summary},
     spec=plan_spec, summary_inputs=summary_inputs, plot_names=plot_names,
     headline=headline,
 ))

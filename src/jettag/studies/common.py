@@ -252,6 +252,51 @@ def significance_flag(diff: float, err: float, n_sigma: float) -> str:
 # inputs of a step
 
 
+#: The columns every study table gives its comparisons (paired, :func:`paired_light`).
+PAIRED_COLUMNS = ("ratio", "ratio_lo", "ratio_hi", "significance", "verdict")
+
+
+def paired_light(scores: dict, pairs: Sequence[tuple[str, str]], wp: float = DEFAULT_WP,
+                 members: dict[str, Sequence[str]] | None = None, metric: str = "light_rej") -> dict[str, dict]:
+    """Paired comparison (same test jets, same bootstrap weights) of each (tagger, reference).
+
+    ``scores``: score name -> ``Scores`` on the same jets; ``members``: a name -> its seeds.
+    Returns tagger -> the :data:`PAIRED_COLUMNS` (and ``reference``) of ``metric`` at ``wp``.
+    """
+    if not pairs:
+        return {}
+    first = next(iter(scores.values()))
+    for name, s in scores.items():
+        if not np.array_equal(s.eventNumber, first.eventNumber):
+            raise JettagError(f"paired comparison: the scores of '{name}' are not on the same test jets")
+    discs = {name: s.discriminant() for name, s in scores.items()}
+    return paired_discs(discs, first.flavour, pairs, wp, members, metric)
+
+
+def paired_discs(discs: dict, flavour, pairs: Sequence[tuple[str, str]], wp: float = DEFAULT_WP,
+                 members: dict[str, Sequence[str]] | None = None, metric: str = "light_rej") -> dict[str, dict]:
+    """:func:`paired_light` of discriminants already on the same jets (e.g. a selection of them)."""
+    from jettag.evaluation.comparisons import compare_discs
+
+    if not pairs:
+        return {}
+    rows = compare_discs(discs, flavour, pairs, [wp], members, metrics=[metric])
+    return {r["tagger"]: {k: r[k] for k in ("reference", *PAIRED_COLUMNS)} for r in rows}
+
+
+def no_comparison() -> dict:
+    """The :data:`PAIRED_COLUMNS` of a row that is not compared (a reference)."""
+    return {k: "" for k in PAIRED_COLUMNS}
+
+
+def ratio_text(row: dict) -> str:
+    """``"1.12 [1.05, 1.19] (better)"`` for a table cell; ``"-"`` for a row without comparison."""
+    if not row.get("verdict"):
+        return "-"
+    return (f"{fmt(row['ratio'])} [{fmt(row['ratio_lo'])}, {fmt(row['ratio_hi'])}] "
+            f"({row['verdict']})")
+
+
 def by_tagger(paths: Iterable[str | Path], suffix: str = ".h5") -> dict[str, Path]:
     """Map tagger name -> path for the step inputs ending with ``suffix`` (scores: file stem)."""
     out = {}
@@ -274,6 +319,20 @@ def scores_by_sample(paths: Iterable[str | Path]) -> dict[tuple[str, str], Path]
 
 def histories(paths: Iterable[str | Path]) -> dict[str, Path]:
     return {tagger_of_history(p): Path(p) for p in paths if Path(p).name == "history.csv"}
+
+
+def cumulative_steps(history_path: str | Path, n_epochs: int) -> np.ndarray:
+    """Optimiser steps done at the end of each epoch, from ``batch_losses.csv`` beside the history.
+
+    Falls back to the epoch number when that file is absent (steps then count epochs).
+    """
+    path = Path(history_path).with_name("batch_losses.csv")
+    if not path.is_file():
+        return np.arange(1.0, n_epochs + 1)
+    with path.open(newline="") as f:
+        epochs = np.array([int(r["epoch"]) for r in csv.DictReader(f)], dtype=np.int64)
+    counts = np.bincount(epochs, minlength=n_epochs + 1)[1 : n_epochs + 1]
+    return np.cumsum(counts).astype(np.float64)
 
 
 # --------------------------------------------------------------------------------------------

@@ -151,3 +151,39 @@ def make_subset(inputs, output: str | Path, fraction: float, chunk_size: int = D
         raise JettagError(f"a fraction {fraction} of {src['train']} holds no jet; use a larger fraction")
     _copy(src["val"], out.with_name("val.h5"))
     _copy(src["norm"], out.with_name("norm.json"))
+
+
+def _event_numbers(path: Path, chunk_size: int = DEFAULT_CHUNK) -> np.ndarray:
+    with h5py.File(path, "r") as f:
+        en = f["eventNumber"]
+        return np.concatenate([en[s : s + chunk_size] for s in range(0, en.shape[0], chunk_size)] or [[]])
+
+
+def seeded_uniform(event_number, seed: int) -> np.ndarray:
+    """:func:`uniform_of` of the event numbers shifted by a seed: another draw per seed."""
+    offset = np.int64((int(seed) * 0x2545F491) % (2**40))
+    return uniform_of(np.asarray(event_number, dtype=np.int64) + offset)
+
+
+def make_random_subset(inputs, output: str | Path, n_jets: int, seed: int = 1,
+                       chunk_size: int = DEFAULT_CHUNK) -> int:
+    """About ``n_jets`` training jets drawn at random over whole events (seeded); val.h5, norm.json copied.
+
+    Events are ranked by a hash of (eventNumber, seed) and taken in that order until ``n_jets``
+    jets are reached (all jets of the last event included), so the subset is independent of the
+    file order: a sample written one mass point after another is sampled over every mass point in
+    proportion. Returns the number of jets written.
+    """
+    if n_jets < 1:
+        raise JettagError(f"studies.transfer.n_small = {n_jets}: need at least one jet")
+    src = _inputs(inputs)
+    u = seeded_uniform(_event_numbers(src["train"], chunk_size), seed)
+    if u.size <= n_jets:
+        threshold = np.inf
+    else:
+        threshold = float(np.sort(u)[n_jets - 1])
+    n = copy_selected([src["train"]], output, lambda e: seeded_uniform(e, seed) <= threshold, chunk_size, "train")
+    out = Path(output)
+    _copy(src["val"], out.with_name("val.h5"))
+    _copy(src["norm"], out.with_name("norm.json"))
+    return n

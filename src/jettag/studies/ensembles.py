@@ -10,6 +10,9 @@
 
 Steps: ``combine`` (average member scores into a standard scores file) and ``summary`` (table,
 ROC curves with the members' spread, correlation of the members' discriminants).
+
+Each ensemble's light rejection is compared with the mean of its members, paired on the same test
+jets (bootstrap) with the members' spread (``ratio, significance, verdict``).
 """
 
 from __future__ import annotations
@@ -100,7 +103,8 @@ def discriminant_correlation(discs: list[np.ndarray]) -> np.ndarray:
 
 COLUMNS = (
     "model", "tagger", "kind", "n_members", "epochs", "light_rej", "light_rej_err", "c_rej",
-    "c_rej_err", "auc", "light_rej_spread", "gain_vs_mean_member", "mean_member_correlation",
+    "c_rej_err", "auc", "light_rej_spread", "gain_vs_mean_member", "mean_member_correlation", "reference",
+    *common.PAIRED_COLUMNS,
 )
 
 
@@ -158,8 +162,14 @@ def step_summary(spec: dict, inputs, output: Path, data_dir=None) -> None:
             corr = discriminant_correlation(discs)
             off = corr[~np.eye(len(discs), dtype=bool)]
             epochs = sum(len(common.read_history(hists[n]).epoch) for n in names if n in hists)
-            rows += summarise(model, mm, common.scores_metrics(ens_scores, [wp])[0], kind,
-                              epochs if epochs else math.nan, float(off.mean()) if off.size else 1.0)
+            group_rows = summarise(model, mm, common.scores_metrics(ens_scores, [wp])[0], kind,
+                                   epochs if epochs else math.nan, float(off.mean()) if off.size else 1.0)
+            mean_name = group_rows[-2]["tagger"]
+            cmp = common.paired_light(dict(zip(names, loaded, strict=True)) | {ens: ens_scores},
+                                      [(ens, mean_name)], wp, members={mean_name: list(names)})
+            for r in group_rows:
+                r.update(cmp.get(r["tagger"]) or {"reference": "", **common.no_comparison()})
+            rows += group_rows
             curves[kind] = (loaded, ens_scores, corr)
         _plot_roc(spec, model, curves, output)
         _plot_correlation(spec, model, curves["deep ensemble"][2], member_names, output)
@@ -172,11 +182,14 @@ def step_summary(spec: dict, inputs, output: Path, data_dir=None) -> None:
          else f"{100 * r['gain_vs_mean_member']:+.1f} %"),
         ("mean corr. of members' D_b", lambda r: "" if r.get("mean_member_correlation") is None
          else f"{r['mean_member_correlation']:.3f}"),
+        ("light rej. ratio to mean member [68 %] (paired)", common.ratio_text),
     ]
     notes = [
         "Ensembles average the members' class probabilities.",
         "The error of a 'mean member' row is the standard error of the member mean; its spread "
         "(light_rej_spread in the CSV) is the members' standard deviation.",
+        "Ratio to the mean member: paired bootstrap on the same test jets with the members' spread; "
+        "verdict at 3 standard deviations, else the minimum detectable effect (MDE).",
         "Equal compute: the snapshot ensemble's cycles run as many epochs as one member each; "
         "'epochs' counts the epochs actually run (early stopping may end members sooner).",
     ]
@@ -272,9 +285,12 @@ def headline(rows: list[dict[str, str]]) -> str:
     for row in rows:
         if row["kind"] in ("deep ensemble", "snapshot ensemble"):
             gain = hl.num(row["gain_vs_mean_member"])
-            parts.append(f"{row['model']} {row['kind']}: light rejection {hl.rejection_text(row)}, "
-                         f"{gain * 100:+.1f} % vs the mean member" if not math.isnan(gain)
-                         else f"{row['model']} {row['kind']}: light rejection {hl.rejection_text(row)}")
+            text = (f"{row['model']} {row['kind']}: light rejection {hl.rejection_text(row)}, "
+                    f"{gain * 100:+.1f} % vs the mean member" if not math.isnan(gain)
+                    else f"{row['model']} {row['kind']}: light rejection {hl.rejection_text(row)}")
+            if row.get("verdict"):
+                text += f" ({row['verdict']})"
+            parts.append(text)
     return hl.sentence(parts)
 
 

@@ -1,29 +1,35 @@
 """Feature choice: the log transform of pT fraction and Delta R, relative vs absolute coordinates.
 
-Variants of each model (``jettag.taggers.FEATURE_CHOICES``):
+Variants of each model (``jettag.taggers.FEATURE_CHOICES``), each trained with ``seeds`` seeds:
 
 * baseline: the model as configured (``log_pt_frac``, ``log_dr``);
 * ``nolog``: ``pt_frac`` and ``dr`` instead (no log transform);
 * ``relative``: ``deta``, ``dphi``, ``dr`` instead of the kinematics group;
 * ``absolute``: ``eta``, ``phi``, ``log_pt`` instead of the kinematics group.
 
-Convergence is measured as the epochs and wall time until the validation loss first reaches a
-target: ``target_val_loss`` if given, else the largest of the runs' best validation losses
-(the loosest target every run reaches), per model.
+Convergence speed is measured as the optimiser steps (and wall seconds) until the validation loss
+first reaches a target (interpolated linearly between the two epochs around the crossing): ``target_val_loss`` if given, else the largest of all runs' best validation
+losses (the loosest target every run reaches), per model. Each variant gets the mean and spread
+(standard deviation) over its seeds; the ratio of mean steps to the baseline's carries the error
+of the two means (``steps_ratio, steps_significance, steps_verdict``). The light rejection is
+compared with the baseline's paired on the same test jets, with the seed spread of both
+(``ratio, significance, verdict``).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from jettag.errors import JettagError
+from jettag.evaluation.statistics import SIGNIFICANCE
 from jettag.studies import base, common
 from jettag.studies import headline as hl
 from jettag.studies.registry import Study, register
-from jettag.taggers import join_tagger, seed_tagger
+from jettag.taggers import join_tagger
 
 DESCRIPTIONS = {
     "baseline": "log(pT frac), log(dR) (as configured)",
@@ -32,35 +38,109 @@ DESCRIPTIONS = {
     "absolute": "absolute: eta, phi, log pT",
 }
 
-COLUMNS = ("model", "variant", "tagger", "inputs", "target_val_loss", "epochs_to_target", "time_to_target_s",
-           "best_val_loss", "epochs_run", "light_rej", "light_rej_err", "c_rej", "c_rej_err", "auc",
-           "delta_light_rej", "delta_light_rej_err")
+COLUMNS = ("model", "variant", "tagger", "seeds", "inputs", "target_val_loss", "steps_to_target",
+           "steps_to_target_spread", "time_to_target_s", "time_to_target_spread", "epochs_to_target",
+           "runs_reaching_target", "best_val_loss", "steps_ratio", "steps_ratio_err", "steps_significance",
+           "steps_verdict", "light_rej", "light_rej_err", "c_rej", "c_rej_err", "auc", "reference",
+           *common.PAIRED_COLUMNS)
 
 
-def summarise(model: str, runs: dict[str, tuple[common.History, common.Metrics]],
+@dataclass(frozen=True)
+class Run:
+    """One training of a variant: its history and optimiser steps at the end of each epoch."""
+
+    history: common.History
+    steps: np.ndarray
+
+    def to_reach(self, target: float) -> tuple[float, float, float]:
+        """(steps, seconds, epochs) until the validation loss first falls to ``target``; nan if never.
+
+        The loss is measured once per epoch; between the epoch before and the epoch that reaches
+        the target, steps and seconds are interpolated linearly in the validation loss, so runs
+        that cross the target in the same epoch are still told apart.
+        """
+        val = self.history.val_loss
+        hit = np.nonzero(val <= target)[0]
+        if hit.size == 0:
+            return math.nan, math.nan, math.nan
+        i = int(hit[0])
+        steps, secs = float(self.steps[i]), float(self.history.wall_time[i])
+        if i > 0 and val[i - 1] > val[i]:
+            f = (val[i - 1] - target) / (val[i - 1] - val[i])  # in (0, 1]
+            steps = float(self.steps[i - 1] + f * (self.steps[i] - self.steps[i - 1]))
+            secs = float(self.history.wall_time[i - 1] + f * (self.history.wall_time[i] - self.history.wall_time[i - 1]))
+        return steps, secs, float(self.history.epoch[i])
+
+
+def _mean_spread(values) -> tuple[float, float]:
+    v = np.asarray([x for x in values if math.isfinite(x)], dtype=np.float64)
+    if v.size == 0:
+        return math.nan, math.nan
+    return float(v.mean()), float(v.std(ddof=1)) if v.size > 1 else 0.0
+
+
+def steps_comparison(steps: list[float], reference: list[float], threshold: float = SIGNIFICANCE) -> dict:
+    """Ratio of mean steps to the reference's, its error (seed spread of both means), verdict.
+
+    Fewer steps is faster: ``faster``/``slower`` when the ratio differs from 1 by ``threshold``
+    standard deviations, else ``no significant difference (MDE x %)``.
+    """
+    (m, sd), (r, rsd) = _mean_spread(steps), _mean_spread(reference)
+    n, nr = sum(math.isfinite(x) for x in steps), sum(math.isfinite(x) for x in reference)
+    if not (math.isfinite(m) and math.isfinite(r)) or r <= 0 or m <= 0:
+        return {"steps_ratio": math.nan, "steps_ratio_err": math.nan, "steps_significance": math.nan,
+                "steps_verdict": "not reached"}
+    sigma = math.sqrt((sd / m) ** 2 / n + (rsd / r) ** 2 / nr)  # of log(ratio)
+    ratio = m / r
+    sig = math.log(ratio) / sigma if sigma > 0 else (0.0 if ratio == 1 else math.copysign(99.0, math.log(ratio)))
+    if n < 2 or nr < 2:
+        verdict = "no seed spread (one seed)"
+    elif abs(sig) >= threshold:
+        verdict = "slower" if sig > 0 else "faster"
+    else:
+        verdict = f"no significant difference (MDE {100 * math.expm1(threshold * sigma):.2g} %)"
+    return {"steps_ratio": ratio, "steps_ratio_err": ratio * sigma, "steps_significance": sig,
+            "steps_verdict": verdict}
+
+
+def summarise(model: str, runs: dict[str, list[Run]], metrics: dict[str, common.Metrics],
               target: float | None = None) -> list[dict]:
-    """Rows for one model; ``runs``: variant -> (history, metrics), ``baseline`` first."""
+    """Rows for one model; ``runs``: variant -> its seeds' runs (``baseline`` first); ``metrics``:
+    variant -> light/c rejection of its seeds' mean (already combined)."""
     if "baseline" not in runs:
         raise JettagError(f"features: no baseline run for {model}")
-    best = {v: float(np.nanmin(h.val_loss)) for v, (h, _) in runs.items()}
-    target = float(target) if target is not None else max(best.values())
-    base = runs["baseline"][1]
+    best = {v: [float(np.nanmin(r.history.val_loss)) for r in rs] for v, rs in runs.items()}
+    target = float(target) if target is not None else max(x for v in best.values() for x in v)
+    reached = {v: [r.to_reach(target) for r in rs] for v, rs in runs.items()}
     rows = []
-    for variant, (h, m) in runs.items():
-        epochs, secs = h.epochs_to_reach(target)
-        diff, err = common.rejection_difference(m.light_rej, m.light_rej_err, base.light_rej, base.light_rej_err)
-        rows.append({"model": model, "variant": variant, "tagger": m.tagger,
-                     "inputs": DESCRIPTIONS.get(variant, variant), "target_val_loss": target,
-                     "epochs_to_target": epochs, "time_to_target_s": secs, "best_val_loss": best[variant],
-                     "epochs_run": len(h.epoch), "light_rej": m.light_rej, "light_rej_err": m.light_rej_err,
-                     "c_rej": m.c_rej, "c_rej_err": m.c_rej_err, "auc": m.auc,
-                     "delta_light_rej": diff if variant != "baseline" else 0.0,
-                     "delta_light_rej_err": err if variant != "baseline" else 0.0})
+    for variant, rs in runs.items():
+        steps = [x[0] for x in reached[variant]]
+        secs = [x[1] for x in reached[variant]]
+        epochs = [x[2] for x in reached[variant]]
+        m = metrics[variant]
+        row = {"model": model, "variant": variant, "tagger": m.tagger, "seeds": len(rs),
+               "inputs": DESCRIPTIONS.get(variant, variant), "target_val_loss": target,
+               "steps_to_target": _mean_spread(steps)[0], "steps_to_target_spread": _mean_spread(steps)[1],
+               "time_to_target_s": _mean_spread(secs)[0], "time_to_target_spread": _mean_spread(secs)[1],
+               "epochs_to_target": _mean_spread(epochs)[0],
+               "runs_reaching_target": sum(math.isfinite(x) for x in steps),
+               "best_val_loss": float(np.mean(best[variant])), "light_rej": m.light_rej,
+               "light_rej_err": m.light_rej_err, "c_rej": m.c_rej, "c_rej_err": m.c_rej_err, "auc": m.auc}
+        if variant == "baseline":
+            row.update({"steps_ratio": "", "steps_ratio_err": "", "steps_significance": "", "steps_verdict": ""})
+        else:
+            row.update(steps_comparison(steps, [x[0] for x in reached["baseline"]]))
+        rows.append(row)
     return rows
 
 
 def plot_names(spec: dict) -> list[str]:
     return [f"val_loss_{m}" for m in spec["variants"]]
+
+
+def _read_run(path: Path) -> Run:
+    h = common.read_history(path)
+    return Run(h, common.cumulative_steps(path, len(h.epoch)))
 
 
 def step_summary(spec: dict, inputs, output: Path, data_dir=None) -> None:
@@ -69,50 +149,87 @@ def step_summary(spec: dict, inputs, output: Path, data_dir=None) -> None:
     hists = common.histories(inputs)
     rows = []
     for model, variants in spec["variants"].items():
-        runs = {}
-        for variant, tagger in variants.items():
-            if tagger not in scores or tagger not in hists:
-                raise JettagError(f"features summary: scores or history of '{tagger}' missing")
-            runs[variant] = (common.read_history(hists[tagger]),
-                             common.scores_metrics(common.read_scores(scores[tagger]), [wp])[0])
-        model_rows = summarise(model, runs, spec.get("target_val_loss"))
+        runs, loaded, metrics = {}, {}, {}
+        for variant, taggers in variants.items():
+            taggers = [taggers] if isinstance(taggers, str) else list(taggers)
+            missing = [t for t in taggers if t not in scores or t not in hists]
+            if missing:
+                raise JettagError(f"features summary: scores or history of {missing} missing")
+            runs[variant] = [_read_run(hists[t]) for t in taggers]
+            for t in taggers:
+                loaded[t] = common.read_scores(scores[t])
+            per_seed = [common.scores_metrics(loaded[t], [wp])[0] for t in taggers]
+            metrics[variant] = _seed_mean(variant, taggers, per_seed)
+        members = {v: list([t] if isinstance(t, str) else t) for v, t in variants.items()}
+        cmp = common.paired_light(loaded, [(v, "baseline") for v in variants if v != "baseline"], wp,
+                                  members=members)
+        model_rows = summarise(model, runs, metrics, spec.get("target_val_loss"))
+        for r in model_rows:
+            r.update(cmp.get(r["variant"]) or {"reference": "", **common.no_comparison()})
+            if r["reference"]:
+                r["reference"] = members["baseline"][0]
         rows += model_rows
         _plot(spec, model, runs, model_rows[0]["target_val_loss"], output)
-    n_sigma = float(spec.get("significance", 2.0))
     display = [
-        ("model", "model"), ("inputs", "inputs"),
-        ("epochs to target", lambda r: common.fmt(r["epochs_to_target"]) if math.isfinite(r["epochs_to_target"])
-         else "not reached"),
-        ("time to target [s]", lambda r: common.fmt(r["time_to_target_s"])),
+        ("model", "model"), ("inputs", "inputs"), ("seeds", "seeds"),
+        ("steps to target", lambda r: _pm(r["steps_to_target"], r["steps_to_target_spread"])),
+        ("seconds to target", lambda r: _pm(r["time_to_target_s"], r["time_to_target_spread"])),
+        ("steps ratio (verdict)", lambda r: "-" if r["variant"] == "baseline" else
+         f"{common.fmt(r['steps_ratio'])} ± {common.fmt(r['steps_ratio_err'])} ({r['steps_verdict']})"),
         ("best val. loss", "best_val_loss"),
         (f"light rej. ({wp:g} %)", lambda r: common.fmt_err(r["light_rej"], r["light_rej_err"])),
-        ("change vs baseline", lambda r: "-" if r["variant"] == "baseline" else
-         f"{common.fmt_err(r['delta_light_rej'], r['delta_light_rej_err'])} "
-         f"({common.significance_flag(r['delta_light_rej'], r['delta_light_rej_err'], n_sigma)})"),
-        ("c rej.", lambda r: common.fmt_err(r["c_rej"], r["c_rej_err"])),
+        ("light rej. ratio [68 %] (verdict)", common.ratio_text),
         ("AUC", lambda r: f"{r['auc']:.4f}"),
     ]
     notes = [
         "Target validation loss: " + ("configured" if spec.get("target_val_loss") is not None
                                       else "the largest best validation loss of the model's runs") + ".",
-        "Wall time depends on the machine load; compare epochs first.",
-        f"'within noise': the change is below {n_sigma:g} binomial standard deviations.",
+        "Steps and seconds to target: mean ± standard deviation over the seeds; the ratio to the "
+        "baseline carries the error of both means (seed spread); verdict at 3 standard deviations, "
+        "else the minimum detectable effect (MDE). Wall time depends on the machine load; compare steps first.",
+        "Light rejection: mean over seeds; ratio to the baseline paired on the same test jets (bootstrap) "
+        "with the seed spread of both.",
     ]
     common.write_table(output, rows, COLUMNS, display, "Feature choice: log transform and coordinates", notes)
+
+
+def _pm(value, spread) -> str:
+    if not math.isfinite(float(value)):
+        return "not reached"
+    return f"{common.fmt(value)} ± {common.fmt(spread)}"
+
+
+def _seed_mean(variant: str, taggers: list[str], per_seed: list[common.Metrics]) -> common.Metrics:
+    """The seeds' mean rejections and AUC; the error of the mean from the seed spread (one seed:
+    its binomial error)."""
+    if len(per_seed) == 1:
+        return per_seed[0]
+    values = {k: np.array([getattr(m, k) for m in per_seed], dtype=np.float64)
+              for k in ("light_rej", "c_rej", "auc", "b_eff")}
+    n = len(per_seed)
+    first = per_seed[0]
+    return common.Metrics(tagger=taggers[0], wp=first.wp, b_eff=float(values["b_eff"].mean()),
+                          light_rej=float(values["light_rej"].mean()),
+                          light_rej_err=float(values["light_rej"].std(ddof=1) / math.sqrt(n)),
+                          c_rej=float(values["c_rej"].mean()),
+                          c_rej_err=float(values["c_rej"].std(ddof=1) / math.sqrt(n)),
+                          auc=float(values["auc"].mean()), n_test=first.n_test)
 
 
 def _plot(spec, model, runs, target, output):
     from jettag.plotting.style import headroom_linear, tagger_colour
 
     fig, ax = common.new_figure()
-    for i, (variant, (h, _)) in enumerate(runs.items()):
-        ax.plot(h.epoch, h.val_loss, "o-", color=tagger_colour(i), label=DESCRIPTIONS.get(variant, variant))
+    for i, (variant, rs) in enumerate(runs.items()):
+        for k, r in enumerate(rs):
+            ax.plot(r.steps, r.history.val_loss, "o-", color=tagger_colour(i), alpha=0.8, ms=3,
+                    label=DESCRIPTIONS.get(variant, variant) if k == 0 else None)
     ax.axhline(target, color="grey", ls=":", label="target")
-    ax.set_xlabel("epoch")
+    ax.set_xlabel("optimiser steps")
     ax.set_ylabel("validation loss")
     headroom_linear(ax, 0.45)
     ax.legend(loc="upper right", fontsize=10)
-    common.finish(fig, ax, spec, output, f"val_loss_{model}", [model])
+    common.finish(fig, ax, spec, output, f"val_loss_{model}", [f"{model}, one line per seed"])
 
 
 # --------------------------------------------------------------------------------------------
@@ -121,25 +238,33 @@ def _plot(spec, model, runs, target, output):
 
 def plan_spec(cfg: dict) -> dict:
     section = base.section(cfg, "features")
+    n = int(section.get("seeds", 3))
     out = {}
     for model in base.study_models(cfg, "features"):
-        variants = {"baseline": seed_tagger(cfg, model, base.base_seed(cfg, model))}
+        seeds = base.seeds(cfg, model, n)
+        first = base.base_seed(cfg, model)
+        variants = {"baseline": seeds}
         for v in section.get("variants", ["nolog", "relative", "absolute"]):
-            variants[v] = join_tagger(model, [v])
+            variants[v] = [join_tagger(model, [v] + ([f"seed{first + k}"] if k else [])) for k in range(max(1, n))]
         out[model] = variants
     return {"variants": out}
 
 
 def summary_inputs(cfg: dict, spec: dict) -> list[str]:
-    taggers = [t for v in spec["variants"].values() for t in v.values()]
+    taggers = [t for v in spec["variants"].values() for ts in v.values() for t in ([ts] if isinstance(ts, str) else ts)]
+    taggers = list(dict.fromkeys(taggers))
     return [base.scores(cfg, t) for t in taggers] + [base.history(cfg, t) for t in taggers]
 
 
 def headline(rows: list[dict[str, str]]) -> str:
-    parts = [f"{r['model']} with {r['inputs']}: light rejection {hl.rejection_text(r)}, change vs baseline "
-             f"{hl.fmt(hl.num(r['delta_light_rej']), hl.num(r['delta_light_rej_err']))}, "
-             f"{r['epochs_to_target']} epochs to target"
-             for r in rows if r["variant"] != "baseline"]
+    parts = []
+    for r in rows:
+        if r["variant"] == "baseline":
+            continue
+        parts.append(f"{r['model']} with {r['inputs']} ({r['seeds']} seeds): "
+                     f"{hl.fmt(hl.num(r['steps_to_target']))} ± {hl.fmt(hl.num(r['steps_to_target_spread']))} "
+                     f"optimiser steps to the target loss, {hl.fmt(hl.num(r['steps_ratio']))} x the baseline's: "
+                     f"{r['steps_verdict']}; {hl.verdict_text(r)}")
     return hl.sentence(parts)
 
 

@@ -43,3 +43,11 @@ def by_key(rows: Rows, key: str = "model") -> dict[str, Rows]:
 
 def sentence(parts: list[str]) -> str:
     return "; ".join(p for p in parts if p) + "." if parts else "no rows."
+
+
+def verdict_text(row: dict[str, str], what: str = "light rejection") -> str:
+    """``"light rejection 1.12 x [1.05, 1.19] the reference: better"`` from a row's paired columns."""
+    if not row.get("verdict"):
+        return ""
+    return (f"{what} {fmt(num(row.get('ratio')))} x [{fmt(num(row.get('ratio_lo')))}, "
+            f"{fmt(num(row.get('ratio_hi')))}] {row.get('reference') or 'the reference'}: {row['verdict']}")

@@ -5,6 +5,10 @@ The train and validation jets of the training sample are split into K folds by e
 ``{model}--fold{i}of{K}`` on the other K-1 folds and stops early on fold i. Every fold model is
 scored on the same test split, so the spread measures training-data and initialisation variance.
 
+Whether the folds differ by more than the test sample's noise: the best fold of each metric is
+compared with the worst, paired on the same test jets (bootstrap; ``ratio, significance,
+verdict``). Picking the extremes favours a difference, so a null is the robust statement.
+
 Steps: ``split`` (one fold directory) and ``summary`` (mean and std of every metric, ROC curves).
 """
 
@@ -65,24 +69,55 @@ def step_summary(spec: dict, inputs, output: Path, data_dir=None) -> None:
         if missing:
             raise JettagError(f"kfold summary: scores of {missing} not among the inputs")
         loaded = [common.read_scores(scores[t]) for t in taggers]
-        rows += summarise(model, [common.scores_metrics(s, wps) for s in loaded])
+        model_rows = summarise(model, [common.scores_metrics(s, wps) for s in loaded])
+        _best_vs_worst(model_rows, taggers, loaded, wps)
+        rows += model_rows
         k_max = max(k_max, len(taggers))
         _plot(spec, model, loaded, output)
-    columns = ("model", "wp", "metric", *[f"fold{i}" for i in range(1, k_max + 1)], "mean", "std", "rel_std")
+    columns = ("model", "wp", "metric", *[f"fold{i}" for i in range(1, k_max + 1)], "mean", "std", "rel_std",
+               "tagger", "reference", *common.PAIRED_COLUMNS)
     display = [
         ("model", "model"), ("WP", lambda r: f"{r['wp']:g} %" if r["wp"] != "all" else "-"),
         ("metric", "metric"),
         *[(f"fold {i}", f"fold{i}") for i in range(1, k_max + 1)],
         ("mean ± std", lambda r: f"{common.fmt(r['mean'])} ± {common.fmt(r['std'])}"),
         ("rel. std", lambda r: common.fmt(100 * r["rel_std"], 2) + " %"),
+        ("best / worst fold [68 %] (paired)", common.ratio_text),
     ]
     notes = [
         "Each fold trains on K-1 folds of the train+val jets and validates on the remaining fold; "
         "all folds are scored on the same test jets.",
         "std is the sample standard deviation over folds (training-data and initialisation spread); "
         "compare differences between taggers to it.",
+        "best / worst fold: ratio of the best to the worst fold on the same test jets (paired bootstrap); "
+        "'better' = the folds differ by more than the test-sample noise (3 standard deviations), else "
+        "the minimum detectable effect (MDE).",
     ]
     common.write_table(output, rows, columns, display, "K-fold cross-validation", notes)
+
+
+def _best_vs_worst(rows: list[dict], taggers: list[str], loaded: list, wps) -> None:
+    """Add the paired best-vs-worst-fold comparison to the rows of light_rej, c_rej and auc."""
+    from jettag.evaluation.comparisons import compare_discs
+
+    for r in rows:
+        r.update({"tagger": "", "reference": "", **common.no_comparison()})
+    if len(taggers) < 2:
+        return
+    discs = {t: s.discriminant() for t, s in zip(taggers, loaded, strict=True)}
+    pairs = [(a, b) for a in taggers for b in taggers if a != b]
+    cmp = {(c["tagger"], c["reference"], c["metric"], str(c["wp"])): c
+           for c in compare_discs(discs, loaded[0].flavour, pairs, [float(w) for w in wps])}
+    for r in rows:
+        if r["metric"] not in ("light_rej", "c_rej", "auc"):
+            continue
+        values = [r[f"fold{i}"] for i in range(1, len(taggers) + 1)]
+        best, worst = taggers[int(np.argmax(values))], taggers[int(np.argmin(values))]
+        if best == worst:
+            continue
+        wp = "" if r["metric"] == "auc" else (int(r["wp"]) if float(r["wp"]).is_integer() else r["wp"])
+        c = cmp[(best, worst, r["metric"], str(wp))]
+        r.update({"tagger": best, "reference": worst, **{k: c[k] for k in common.PAIRED_COLUMNS}})
 
 
 def _plot(spec, model, loaded, output):
@@ -120,6 +155,7 @@ def headline(rows: list[dict[str, str]]) -> str:
     chosen = "77" if "77" in wp else (sorted(wp)[0] if wp else "")
     parts = [f"{r['model']} light rejection at {chosen} %: {hl.fmt(hl.num(r['mean']), hl.num(r['std']))} "
              f"over folds (relative spread {hl.num(r['rel_std']) * 100:.0f} %)"
+             + (f", best vs worst fold {hl.fmt(hl.num(r['ratio']))} x: {r['verdict']}" if r.get("verdict") else "")
              for r in light if r["wp"] == chosen]
     return hl.sentence(parts)
 

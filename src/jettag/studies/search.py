@@ -6,6 +6,11 @@ Ranges spanning decades (learning rate, weight decay) are sampled log-uniformly.
 
 Steps: ``overfit`` (read the overfit run's history, write a JSON verdict) and ``summary``
 (ranked table of the trials, metric vs each hyperparameter).
+
+Trials are selected and ranked on the VALIDATION split only (best validation loss from the
+training history); the test scores are read afterwards and only reported: the chosen trial's test
+metrics, paired against the default hyperparameters (``{model}`` with the study training, the
+``default`` row) on the same test jets (``ratio, significance, verdict``).
 """
 
 from __future__ import annotations
@@ -71,15 +76,24 @@ def step_overfit(spec: dict, inputs, output: Path, data_dir=None) -> None:
 
 COLUMNS = (
     "rank", "tagger", "model", "trial", *HYPERPARAMETERS, "best_val_loss", "best_epoch", "light_rej",
-    "light_rej_err", "c_rej", "c_rej_err", "auc",
+    "light_rej_err", "c_rej", "c_rej_err", "auc", *common.PAIRED_COLUMNS,
 )
+#: Ranking keys: validation-split quantities only (the test split is never used to select).
+RANK_KEYS = ("best_val_loss",)
 
 
-def summarise(trials: list[dict], rank_by: str = "light_rej") -> list[dict]:
-    """Rank trials (dicts with hyperparameters and metrics) per model; best first."""
-    if rank_by not in ("light_rej", "c_rej", "auc", "best_val_loss"):
-        raise JettagError(f"studies.search.rank_by: '{rank_by}' is not light_rej, c_rej, auc or best_val_loss")
-    sign = 1.0 if rank_by == "best_val_loss" else -1.0
+def summarise(trials: list[dict], rank_by: str = "best_val_loss") -> list[dict]:
+    """Rank trials per model on the validation split (lowest ``best_val_loss`` first).
+
+    Only the keys of :data:`RANK_KEYS` are read for the ranking; test metrics in the dicts are
+    carried along, never compared.
+    """
+    if rank_by not in RANK_KEYS:
+        raise JettagError(
+            f"studies.search.rank_by: '{rank_by}' is not a validation-split quantity ({', '.join(RANK_KEYS)}); "
+            "ranking on test-split metrics would select the model on the test set"
+        )
+    sign = 1.0
     out: list[dict] = []
     for model in dict.fromkeys(t["model"] for t in trials):
         group = [t for t in trials if t["model"] == model]
@@ -97,9 +111,14 @@ def _value(value) -> float:
     return 0.0 if _missing(value) else float(value)
 
 
+def default_name(spec: dict, model: str) -> str | None:
+    return (spec.get("default_of") or {}).get(model)
+
+
 def step_summary(spec: dict, inputs, output: Path, data_dir=None) -> None:
     wp = float(spec.get("wp", common.DEFAULT_WP))
     scores = common.by_tagger(inputs, ".h5")
+    defaults = {m: scores.pop(d) for m in spec.get("trials_of", {}) if (d := default_name(spec, m)) in scores}
     hists = common.histories(inputs)
     checks = {}
     for p in inputs:
@@ -121,8 +140,12 @@ def step_summary(spec: dict, inputs, output: Path, data_dir=None) -> None:
         trials.append(row)
     if not trials:
         raise JettagError("search summary: no trial scores given")
-    rows = summarise(trials, spec.get("rank_by", "light_rej"))
-    notes = [f"Rejections at the {wp:g} % b-jet working point; ranked by {spec.get('rank_by', 'light_rej')} per model."]
+    rank_by = spec.get("rank_by", "best_val_loss")
+    ranked = summarise(trials, rank_by)
+    rows = ranked + _default_rows(spec, ranked, scores, defaults, wp)
+    notes = [f"Trials ranked per model by {rank_by} (validation split); test rejections at the {wp:g} % "
+             "b-jet working point are reported only. The chosen trial (rank 1) is compared with the "
+             "default hyperparameters on the same test jets (paired bootstrap)."]
     for model, v in checks.items():
         notes.append(
             f"Fast-prototyping check ({model}): training loss {v['initial_train_loss']:.3g} -> "
@@ -136,6 +159,8 @@ def step_summary(spec: dict, inputs, output: Path, data_dir=None) -> None:
         ("light rej.", lambda r: common.fmt_err(r["light_rej"], r["light_rej_err"])),
         ("c rej.", lambda r: common.fmt_err(r["c_rej"], r["c_rej_err"])),
         ("AUC", lambda r: f"{r['auc']:.4f}"),
+        ("ratio to default", lambda r: common.fmt(r.get("ratio")) if r.get("verdict") else ""),
+        ("verdict", "verdict"),
     ]
     check_rows = [
         {"rank": "check", "tagger": f"{m}--overfit", "model": m, "best_val_loss": v["final_train_loss"],
@@ -144,7 +169,24 @@ def step_summary(spec: dict, inputs, output: Path, data_dir=None) -> None:
         for m, v in checks.items()
     ]
     common.write_table(output, rows + check_rows, COLUMNS, display, "Random hyperparameter search", notes)
-    _plot(spec, rows, output, wp)
+    _plot(spec, ranked, output, wp)
+
+
+def _default_rows(spec: dict, rows: list[dict], scores: dict, defaults: dict, wp: float) -> list[dict]:
+    """The default-hyperparameter row of each model; the chosen trial's paired comparison to it."""
+    out = []
+    for model, default in defaults.items():
+        chosen = next((r for r in rows if r["model"] == model and r["rank"] == 1), None)
+        if chosen is None:
+            continue
+        name = default_name(spec, model)
+        cmp = common.paired_light({chosen["tagger"]: common.read_scores(scores[chosen["tagger"]]),
+                                   name: common.read_scores(default)}, [(chosen["tagger"], name)], wp)
+        chosen.update(cmp[chosen["tagger"]])
+        m = common.scores_metrics(common.read_scores(default), [wp])[0].as_dict()
+        m.pop("wp", None)
+        out.append({**m, "rank": "default", "tagger": name, "model": model, "trial": "default"})
+    return out
 
 
 def plot_names(spec: dict) -> list[str]:
@@ -182,13 +224,17 @@ def _plot(spec: dict, rows: list[dict], output: Path, wp: float) -> None:
 
 def plan_spec(cfg: dict) -> dict:
     trials = int(base.section(cfg, "search").get("trials", 4))
-    return {"trials_of": {m: [trial_name(m, i) for i in range(trials)] for m in base.study_models(cfg, "search")}}
+    models = base.study_models(cfg, "search")
+    return {"trials_of": {m: [trial_name(m, i) for i in range(trials)] for m in models},
+            "default_of": {m: base.seeds(cfg, m, 1)[0] for m in models}}
 
 
 def summary_inputs(cfg: dict, spec: dict) -> list[str]:
     out = []
     for m, trials in spec["trials_of"].items():
         out += [base.scores(cfg, t) for t in trials] + [base.history(cfg, t) for t in trials]
+        if default_name(spec, m):
+            out.append(base.scores(cfg, default_name(spec, m)))
         if (spec.get("overfit") or {}).get("enabled", True):
             out.append(base.paths(cfg).overfit_check(m))
     return out
@@ -199,9 +245,13 @@ def headline(rows: list[dict[str, str]]) -> str:
     for model, mrows in hl.by_key([r for r in rows if r["rank"] == "1"]).items():
         best = mrows[0]
         n = sum(1 for r in rows if r.get("model") == model and r["rank"].isdigit())
-        parts.append(f"best of {n} {model} trials: {best['tagger']} (learning rate "
-                     f"{hl.fmt(hl.num(best['learning_rate']))}, width {best['width']}, depth "
-                     f"{best['depth']}), light rejection {hl.rejection_text(best)}")
+        text = (f"best of {n} {model} trials on the validation loss: {best['tagger']} (learning rate "
+                f"{hl.fmt(hl.num(best['learning_rate']))}, width {best['width']}, depth "
+                f"{best['depth']}), test light rejection {hl.rejection_text(best)}")
+        if best.get("verdict"):
+            text += (f", {hl.fmt(hl.num(best['ratio']))} x the default hyperparameters: "
+                     f"{best['verdict']}")
+        parts.append(text)
     return hl.sentence(parts)
 
 

@@ -7,9 +7,12 @@
 from __future__ import annotations
 
 from jettag.io.layouts.base import Layout, RawChunk
+from jettag.io.layouts.delphes import Delphes
 from jettag.io.layouts.eventwise_indexed import NANOAOD_MAPPING, EventwiseIndexed
 from jettag.io.layouts.eventwise_nested import EventwiseNested
+from jettag.io.layouts.ftag_hdf5 import FtagHdf5
 from jettag.io.layouts.jetwise import GENERATOR_MAPPING, Jetwise
+from jettag.io.layouts.physlite import Physlite, PhysliteRNTuple
 
 #: ``input.layout`` name -> layout; ``jettag inspect`` breaks score ties in this order.
 LAYOUTS: dict[str, Layout] = {}
@@ -25,5 +28,9 @@ def register(layout: Layout) -> Layout:
 
 for _layout in (Jetwise(), EventwiseNested(), EventwiseIndexed()):
     register(_layout)
+register(Physlite())
+register(PhysliteRNTuple())
+register(Delphes())
+register(FtagHdf5())
 
 __all__ = ["GENERATOR_MAPPING", "LAYOUTS", "NANOAOD_MAPPING", "Layout", "RawChunk", "register"]

@@ -71,6 +71,19 @@ class Layout:
         """One tree entry is an event (several jets), not a jet."""
         return self.depth["jets"] > 0
 
+    def open(self, path, tree: str):
+        """(an object with ``close()``, the tree) of file ``path``; the tree has ``keys()``,
+        ``num_entries`` and ``iterate(filter_name=, step_size=, library="ak", report=True)``
+        like uproot's. Default: a ROOT file's TTree or RNTuple."""
+        from jettag.io.files import get_tree, open_root
+
+        rootfile = open_root(path)
+        try:
+            return rootfile, get_tree(rootfile, path, tree)
+        except BaseException:
+            rootfile.close()
+            raise
+
     def check(self, chunk: RawChunk) -> None:
         """Extra checks (raise JettagError with a message without the file name); may add the
         ``jets`` reference to ``chunk.refs``/``chunk.raw`` when ``jets_from_tracks``."""
@@ -96,6 +109,17 @@ class Layout:
             return value[keep] if keep is not None else value
 
         return lists
+
+    def derived(self, have: set[str]) -> Mapping[str, tuple[str, ...]]:
+        """Variables this layout computes from several branches of a tree whose branch names
+        are ``have`` (e.g. tracks gathered through element links): name -> the branches it
+        reads. Mapping definitions use these names like branch names."""
+        return {}
+
+    def derive(self, names: list[str], arrays: Mapping) -> dict:
+        """The derived variables ``names`` of one chunk; ``arrays[branch]`` gives each branch
+        named by :meth:`derived` as read. Raise JettagError for inconsistent inputs."""
+        raise NotImplementedError(f"layout {self.name} derives no variables")
 
     def detect(self, types: Mapping[str, str]) -> float:
         """How well branch ``types`` (name -> ROOT type name) fit this layout; 0: not at all.
