@@ -74,3 +74,19 @@ def test_real_delphes_file():
     dr = np.hypot(t.eta - jets.eta, (t.phi - jets.phi + np.pi) % (2 * np.pi) - np.pi)
     assert float(ak.max(dr)) < 0.239 + np.exp(-1.22 - 1.64e-5 * 1e3 * float(ak.min(jets.pt)))
     assert 200 < int(ak.sum(ak.num(t))) < 818  # every track at most once
+
+
+def test_the_cone_is_configurable(tmp_path):
+    path = tmp_path / "delphes.root"
+    _write(path)
+    # a fixed cone of 0.2 keeps every track near a jet; one of 0.1 keeps only the track at
+    # dR 0.054 and drops those at dR 0.112 (pT 9 and 3) and at dR 0.100 (pT 4, not inside)
+    wide = read_all([str(path)], {"layout": "delphes", "tree": "Delphes", "cone": {"radius": 0.2}})
+    narrow = read_all([str(path)], {"layout": "delphes", "tree": "Delphes", "cone": {"radius": 0.1}})
+    assert wide.tracks.pt.tolist() == [[5.0, 9.0], [3.0], [4.0]]
+    assert narrow.tracks.pt.tolist() == [[5.0], [], []]
+    assert Cone.from_config({"r0": 0.3}).radius(np.array([1e4]))[0] == pytest.approx(0.3, abs=1e-6)
+    from jettag.errors import JettagError
+
+    with pytest.raises(JettagError, match="input.cone"):
+        read_all([str(path)], {"layout": "delphes", "tree": "Delphes", "cone": {"radius": 0.2, "r0": 0.1}})

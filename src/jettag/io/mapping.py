@@ -54,11 +54,11 @@ def resolve_input(input_spec: dict | None) -> dict:
     error messages can say whether a branch came from the config or from the default mapping.
     """
     spec = dict(input_spec or {})
-    unknown = set(spec) - {"layout", "tree", "jets", "tracks", "link", "constituent_filter"}
+    unknown = set(spec) - {"layout", "tree", "jets", "tracks", "link", "constituent_filter", "cone"}
     if unknown:
         raise JettagError(
             f"input: unknown key(s) {sorted(unknown)}; known: layout, tree, jets, tracks, link, "
-            "constituent_filter"
+            "constituent_filter, cone"
         )
     layout = spec.get("layout") or "jetwise"
     if layout not in LAYOUTS:
@@ -81,6 +81,10 @@ def resolve_input(input_spec: dict | None) -> dict:
     for section in ("link", "constituent_filter"):
         user = spec.get(section)
         out[section] = copy.deepcopy(user) if user else base.get(section, {})
+    cone = spec.get("cone") or {}
+    if not isinstance(cone, dict):
+        raise JettagError("input.cone: must be a mapping, e.g. {radius: 0.4} or {r0: 0.239, a: -1.22, b: -1.64e-5}")
+    out["cone"] = dict(cone)
     return out
 
 

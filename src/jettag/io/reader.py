@@ -51,6 +51,7 @@ class _Plan:
     explicit: set
     link: dict
     filters: Cuts = field(default_factory=Cuts)  # constituent filter, on branches
+    cone: dict = field(default_factory=dict)  # input.cone (Delta R association)
     derived: dict = field(default_factory=dict)  # derived name -> branches it reads (per tree)
 
     def fields(self):
@@ -102,6 +103,7 @@ def make_plan(input_spec: dict | None) -> _Plan:
         explicit=set(m["explicit"]),
         link=dict(link),
         filters=constituent_cuts(m["constituent_filter"]),
+        cone=m["cone"],
     )
 
 
@@ -287,7 +289,7 @@ def _build_chunk(chunk: ak.Array, p: _Plan, path: Path, start: int) -> ak.Array:
     entry_number = np.arange(start, stop, dtype=np.int64)
     try:
         keep = p.filters(raw) if len(p.filters) else None
-        raw_chunk = RawChunk(raw=raw, refs=refs, keep=keep, link=p.link, n_entries=n_entries)
+        raw_chunk = RawChunk(raw=raw, refs=refs, keep=keep, link=p.link, n_entries=n_entries, cone=p.cone)
         layout.check(raw_chunk)
         jet_vals = {n: ops.evaluate(d, raw, entry_number) for n, d in p.jets.items()}
         trk_vals = {n: ops.evaluate(d, raw, entry_number) for n, d in p.tracks.items()}

@@ -12,7 +12,7 @@ file's branch types fit, for ``jettag inspect``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 import awkward as ak
@@ -26,7 +26,8 @@ class RawChunk:
     ``raw``: branch name -> array as read (``n_entries`` long). ``refs``: context (``jets``,
     ``tracks``) -> the name in ``raw`` of a branch with that context's full nesting depth (no
     entry for a context of depth 0). ``keep``: the constituent filter's mask over the track
-    reference (None: keep all). ``link``: the resolved ``input.link`` section.
+    reference (None: keep all). ``link``: the resolved ``input.link`` section. ``cone``: the
+    ``input.cone`` section (the Delta R association of layouts that associate tracks to jets).
     """
 
     raw: dict
@@ -34,6 +35,7 @@ class RawChunk:
     keep: object
     link: Mapping
     n_entries: int
+    cone: Mapping = field(default_factory=dict)
 
     def ref(self, context: str):
         return self.raw[self.refs[context]]

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import awkward as ak
 import numpy as np
 
+from jettag.errors import JettagError
 from jettag.io.layouts.base import Layout, RawChunk, broadcast
 
 FLAVOR = "Jet.Flavor"
@@ -71,14 +72,31 @@ DELPHES_MAPPING: dict = {
 
 @dataclass(frozen=True)
 class Cone:
-    """Delta R < ``r0 + exp(a + b pT[MeV])``; ``b = 0`` and ``a = -inf`` give a fixed cone."""
+    """Delta R < ``r0 + exp(a + b pT[MeV])`` (ATLAS default), or a fixed ``radius``."""
 
     r0: float = 0.239
     a: float = -1.22
     b: float = -1.64e-5
+    radius_fixed: float | None = None
+
+    @classmethod
+    def from_config(cls, section: Mapping | None) -> Cone:
+        """From ``input.cone``: ``{radius: R}`` or any of ``r0, a, b`` (the rest ATLAS defaults)."""
+        section = dict(section or {})
+        unknown = set(section) - {"radius", "r0", "a", "b"}
+        if unknown:
+            raise JettagError(f"input.cone: unknown key(s) {sorted(unknown)}; use radius, or r0, a, b")
+        if "radius" in section:
+            if len(section) > 1 or not float(section["radius"]) > 0:
+                raise JettagError("input.cone: give either radius (> 0) alone or r0, a, b")
+            return cls(radius_fixed=float(section["radius"]))
+        return cls(**{k: float(v) for k, v in section.items()})
 
     def radius(self, pt_gev: np.ndarray) -> np.ndarray:
-        return self.r0 + np.exp(self.a + self.b * 1e3 * np.asarray(pt_gev, dtype=np.float64))
+        pt_gev = np.asarray(pt_gev, dtype=np.float64)
+        if self.radius_fixed is not None:
+            return np.full_like(pt_gev, self.radius_fixed)
+        return self.r0 + np.exp(self.a + self.b * 1e3 * pt_gev)
 
 
 def associate(jet_pt, jet_eta, jet_phi, trk_eta, trk_phi, cone: Cone = Cone()):
@@ -139,7 +157,7 @@ class Delphes(Layout):
         get = lambda key: chunk.raw[chunk.link[key]]  # noqa: E731
         link = associate(
             get("jet_pt"), get("jet_eta"), get("jet_phi"), get("track_eta"), get("track_phi"),
-            self.cone,
+            Cone.from_config(chunk.cone) if chunk.cone else self.cone,
         )
         ref, keep = chunk.ref("tracks"), chunk.keep
         njet = np.asarray(ak.num(chunk.ref("jets"), axis=1), dtype=np.int64)
