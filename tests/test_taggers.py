@@ -102,7 +102,9 @@ def test_extra_seeds_of_a_main_model_train_like_the_model():
                           "studies": {"training": {"epochs": 6}}})
     model = next(m for m, s in cfg["models"].items() if s["type"] != "ip3d")
     names = taggers.main_seed_taggers(cfg, model)
-    assert names == [model, f"{model}--seed2", f"{model}--seed3"]
+    assert names == [model, f"{model}--mainseed2", f"{model}--mainseed3"]
     seed2 = taggers.plan_tagger(cfg, names[1]).spec["training"]
     assert seed2["seed"] == 2 and seed2["epochs"] == 15  # not the shorter study training
-    assert taggers.plan_tagger(cfg, f"{model}--seed4").spec["training"]["epochs"] == 6
+    # the studies' seeds of the same number are the shorter study trainings, a different tagger
+    study_seed2 = taggers.plan_tagger(cfg, f"{model}--seed2").spec["training"]
+    assert study_seed2["seed"] == 2 and study_seed2["epochs"] == 6

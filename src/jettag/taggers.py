@@ -113,14 +113,15 @@ def seed_tagger(cfg: dict, model: str, seed: int) -> str:
 
 
 def main_seed_taggers(cfg: dict, model: str) -> list[str]:
-    """The seeds of a main model (``training.seeds``): the model, then ``model--seed<S>`` for the
-    next seeds, trained like the model itself (without ``studies.training``)."""
+    """The seeds of a main model (``training.seeds``): the model, then ``model--mainseed<S>`` for
+    the next seeds, trained like the model itself (without ``studies.training``; the studies'
+    ``model--seed<S>`` are the shorter study trainings)."""
     spec = model_spec(cfg, model)
     if spec.get("type") == "ip3d":
         return [model]
     first = int(spec["training"]["seed"])
     n = int(spec["training"].get("seeds", 1))
-    return [model] + [join_tagger(model, [f"seed{first + k}"]) for k in range(1, n)]
+    return [model] + [join_tagger(model, [f"mainseed{first + k}"]) for k in range(1, n)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -279,6 +280,7 @@ def _sample(p: _Plan, m: re.Match) -> None:
 
 
 TOKENS: tuple[tuple[re.Pattern, Callable[[_Plan, re.Match], None], str], ...] = (
+    (re.compile(r"mainseed(\d+)"), _seed, "training.seeds"),
     (re.compile(r"seed(\d+)"), _seed, "ensembles"),
     (re.compile(r"snap(\d+)"), _snapshot, "ensembles"),
     (re.compile(r"no-([A-Za-z0-9_]+)"), _drop, "ablation"),
@@ -293,7 +295,7 @@ TOKENS: tuple[tuple[re.Pattern, Callable[[_Plan, re.Match], None], str], ...] = 
 )
 
 _TOKEN_HELP = (
-    "seed<N>, snap<K>, no-<group|feature>, fold<I>of<K>, trial<N>, overfit, frac<F>, width<N>, "
+    "mainseed<N>, seed<N>, snap<K>, no-<group|feature>, fold<I>of<K>, trial<N>, overfit, frac<F>, width<N>, "
     "depth<N>, nolog, relative, absolute, <sample>, finetune-<sample>, scratch-<sample>"
 )
 

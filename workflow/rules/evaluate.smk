@@ -22,7 +22,7 @@ rule evaluate:
 
 from jettag.taggers import main_seed_taggers
 
-# The seeds of every main model (training.seeds): the model, then model--seed<S>.
+# The seeds of every main model (training.seeds): the model, then model--mainseed<S>.
 SEED_MEMBERS = {m: main_seed_taggers(config, m) for m in MODELS}
 
 
