@@ -63,14 +63,11 @@ def layer_crossing(x, y, z, px, py, pz, radii=SURFACE_RADII):
     return crossed, np.arctan2(hy, hx), hz
 
 
-def shared_hits(event, hit, phi, z, radii=SURFACE_RADII, distance=0.1, neighbours=3) -> np.ndarray:
-    """(n, L) bool: hit within ``distance`` mm (R dphi, dz) of another track's hit on the same
-    surface in the same event. Per surface, hits are sorted by (event, phi) and compared with
-    their next ``neighbours`` neighbours (and the phi wrap-around is ignored)."""
-    n, n_layers = hit.shape
-    shared = np.zeros_like(hit)
-    if distance <= 0 or n < 2:
-        return shared
+def neighbour_pairs(event, hit, phi, z, radii, n_layers: int, neighbours: int):
+    """Pairs of hits on the same surface in the same event that are near in phi: per surface
+    ``layer < n_layers``, hits sorted by (event, phi), each compared with its next ``neighbours``
+    (the phi wrap-around is ignored). Yields ``(layer, a, b, r_dphi, dz)``: track indices of the
+    two hits, their distance along R phi and along z (mm)."""
     for layer in range(n_layers):
         idx = np.flatnonzero(hit[:, layer])
         if len(idx) < 2:
@@ -79,13 +76,23 @@ def shared_hits(event, hit, phi, z, radii=SURFACE_RADII, distance=0.1, neighbour
         order = np.argsort(ev * 8.0 + ph, kind="stable")  # by (event, phi): |phi| <= pi < 4
         idx = idx[order]
         ev, ph, zz = ev[order], ph[order], z[idx, layer]
-        for k in range(1, neighbours + 1):
-            if len(idx) <= k:
-                break
-            d2 = (radii[layer] * (ph[k:] - ph[:-k])) ** 2 + (zz[k:] - zz[:-k]) ** 2
-            close = (ev[k:] == ev[:-k]) & (d2 < distance**2)
-            shared[idx[k:][close], layer] = True
-            shared[idx[:-k][close], layer] = True
+        for k in range(1, min(neighbours, len(idx) - 1) + 1):
+            same = ev[k:] == ev[:-k]
+            yield (layer, idx[k:][same], idx[:-k][same], radii[layer] * (ph[k:] - ph[:-k])[same],
+                   (zz[k:] - zz[:-k])[same])
+
+
+def shared_hits(event, hit, phi, z, radii=SURFACE_RADII, distance=0.1, neighbours=3) -> np.ndarray:
+    """(n, L) bool: hit within ``distance`` mm (R dphi, dz) of another track's hit on the same
+    surface in the same event (:func:`neighbour_pairs`)."""
+    n, n_layers = hit.shape
+    shared = np.zeros_like(hit)
+    if distance <= 0 or n < 2:
+        return shared
+    for layer, a, b, rdphi, dz in neighbour_pairs(event, hit, phi, z, radii, n_layers, neighbours):
+        close = rdphi**2 + dz**2 < distance**2
+        shared[a[close], layer] = True
+        shared[b[close], layer] = True
     return shared
 
 

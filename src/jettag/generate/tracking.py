@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from jettag.flavours import ORIGIN_INDEX
+from jettag.generate import detector
 from jettag.generate.candidates import Candidates
 
 ABS_ETA_MAX = 2.5
@@ -41,24 +42,14 @@ def efficient(c: Candidates, det: dict, rng: np.random.Generator) -> np.ndarray:
 def merged_clusters(event, hit, phi, z, radii, d_rphi: float, d_z: float, n_layers: int,
                     neighbours: int = 8) -> np.ndarray:
     """(n, n_layers) bool: the track's hit on layer l is within (d_rphi, d_z) of another track's
-    hit in the same event. Per layer, hits are sorted by (event, phi) and compared with their next
-    ``neighbours`` neighbours."""
+    hit in the same event (:func:`jettag.generate.detector.neighbour_pairs`)."""
     out = np.zeros((hit.shape[0], n_layers), bool)
     if d_rphi <= 0 or d_z <= 0:
         return out
-    for layer in range(n_layers):
-        idx = np.flatnonzero(hit[:, layer])
-        if len(idx) < 2:
-            continue
-        ev, ph = event[idx], phi[idx, layer]
-        order = np.argsort(ev * 8.0 + ph, kind="stable")  # by (event, phi): |phi| <= pi < 4
-        idx = idx[order]
-        ev, ph, zz = ev[order], ph[order], z[idx, layer]
-        for k in range(1, min(neighbours, len(idx) - 1) + 1):
-            close = ((ev[k:] == ev[:-k]) & (np.abs(radii[layer] * (ph[k:] - ph[:-k])) < d_rphi)
-                     & (np.abs(zz[k:] - zz[:-k]) < d_z))
-            out[idx[k:][close], layer] = True
-            out[idx[:-k][close], layer] = True
+    for layer, a, b, rdphi, dz in detector.neighbour_pairs(event, hit, phi, z, radii, n_layers, neighbours):
+        close = (np.abs(rdphi) < d_rphi) & (np.abs(dz) < d_z)
+        out[a[close], layer] = True
+        out[b[close], layer] = True
     return out
 
 

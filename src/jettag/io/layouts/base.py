@@ -48,6 +48,27 @@ def broadcast(value, ref):
     return ak.broadcast_arrays(value, ref)[0]
 
 
+def group_by_jet_index(chunk: RawChunk, link, n_jets: int):
+    """Track lists from a per-track jet index within the event (``link``, as the track reference
+    is shaped): a function turning a per-entry track value into one list per jet, in file order
+    within a jet. An index outside ``[0, number of jets of the event)`` drops the track, as does
+    the constituent filter."""
+    ref, keep = chunk.ref("tracks"), chunk.keep
+    njet = np.asarray(ak.num(chunk.ref("jets"), axis=1), dtype=np.int64)
+    first = ak.Array(np.cumsum(njet) - njet)
+    ok = (link >= 0) & (link < ak.Array(njet))
+    keep = ok if keep is None else keep & ok
+    gidx = np.asarray(ak.flatten((link + first)[keep]), dtype=np.int64)
+    order = np.argsort(gidx, kind="stable")
+    counts = np.bincount(gidx, minlength=n_jets)
+
+    def lists(value):
+        flat = np.asarray(ak.flatten(broadcast(value, ref)[keep]))
+        return ak.unflatten(flat[order], counts)
+
+    return lists
+
+
 class Layout:
     """Base class; subclasses set the class attributes and override what differs."""
 

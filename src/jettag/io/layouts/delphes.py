@@ -21,7 +21,7 @@ import awkward as ak
 import numpy as np
 
 from jettag.errors import JettagError
-from jettag.io.layouts.base import Layout, RawChunk, broadcast
+from jettag.io.layouts.base import Layout, RawChunk, group_by_jet_index
 
 FLAVOR = "Jet.Flavor"
 LABEL = "Jet.FlavorLabel"
@@ -159,20 +159,7 @@ class Delphes(Layout):
             get("jet_pt"), get("jet_eta"), get("jet_phi"), get("track_eta"), get("track_phi"),
             Cone.from_config(chunk.cone) if chunk.cone else self.cone,
         )
-        ref, keep = chunk.ref("tracks"), chunk.keep
-        njet = np.asarray(ak.num(chunk.ref("jets"), axis=1), dtype=np.int64)
-        first = ak.Array(np.cumsum(njet) - njet)
-        ok = link >= 0
-        keep = ok if keep is None else keep & ok
-        gidx = np.asarray(ak.flatten((link + first)[keep]), dtype=np.int64)
-        order = np.argsort(gidx, kind="stable")
-        counts = np.bincount(gidx, minlength=self.n_jets(chunk))
-
-        def lists(value):
-            flat = np.asarray(ak.flatten(broadcast(value, ref)[keep]))
-            return ak.unflatten(flat[order], counts)
-
-        return lists
+        return group_by_jet_index(chunk, link, self.n_jets(chunk))
 
     def detect(self, types) -> float:
         names = {n.rsplit("/", 1)[-1] for n in types}

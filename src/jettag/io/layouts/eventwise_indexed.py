@@ -3,10 +3,7 @@ constituents, each constituent naming its jet by index (CMS NanoAOD / PFNano).""
 
 from __future__ import annotations
 
-import awkward as ak
-import numpy as np
-
-from jettag.io.layouts.base import Layout, RawChunk, broadcast
+from jettag.io.layouts.base import Layout, RawChunk, group_by_jet_index
 
 #: CMS NanoAOD / PFNano: ``Jet_*`` per event, constituents ``JetPFCands_*`` linked by
 #: ``JetPFCands_jetIdx``; lengths in cm; no hit counts (constants: see docs/inputs.md).
@@ -64,21 +61,7 @@ class EventwiseIndexed(Layout):
     def track_lists(self, chunk: RawChunk):
         """Constituents grouped per jet by a stable sort on their global jet index (file order
         within a jet); an index outside ``[0, nJet)`` drops the constituent."""
-        ref, keep = chunk.ref("tracks"), chunk.keep
-        link = chunk.raw[chunk.link["index"]]
-        njet = np.asarray(ak.num(chunk.ref("jets"), axis=1), dtype=np.int64)
-        first = ak.Array(np.cumsum(njet) - njet)
-        ok = (link >= 0) & (link < ak.Array(njet))
-        keep = ok if keep is None else keep & ok
-        gidx = np.asarray(ak.flatten((link + first)[keep]), dtype=np.int64)
-        order = np.argsort(gidx, kind="stable")
-        counts = np.bincount(gidx, minlength=self.n_jets(chunk))
-
-        def lists(value):
-            flat = np.asarray(ak.flatten(broadcast(value, ref)[keep]))
-            return ak.unflatten(flat[order], counts)
-
-        return lists
+        return group_by_jet_index(chunk, chunk.raw[chunk.link["index"]], self.n_jets(chunk))
 
     def detect(self, types):
         return 3.0 if any(n.lower().endswith("_jetidx") for n in types) else 0.0
