@@ -2,10 +2,12 @@
 
     python benchmarks/readme_results.py [--results results] [--readme README.md] [--wp 77]
 
-Reads ``<results>/metrics/performance.csv`` and ``<results>/config.yaml`` and replaces the lines
-between ``<!-- readme-results:begin -->`` and ``<!-- readme-results:end -->`` with the table of
-light/c rejection at the working point and the AUC, plus the commit (``git rev-parse --short
-HEAD``) and the config hash the numbers come from.
+Reads ``<results>/metrics/performance.csv``, ``<results>/metrics/comparisons.csv`` and
+``<results>/config.yaml`` and replaces the lines between ``<!-- readme-results:begin -->`` and
+``<!-- readme-results:end -->`` with the table of light/c rejection at the working point (binomial
+error and 68 % paired-bootstrap interval) and the AUC, each tagger's paired comparison with the
+reference tagger and its verdict, plus the commit of the checkout the run was made in (``git
+rev-parse --short HEAD`` in the folder holding ``results/``) and the config hash.
 """
 
 from __future__ import annotations
@@ -25,9 +27,22 @@ BEGIN, END = "<!-- readme-results:begin -->", "<!-- readme-results:end -->"
 FAMILY = {"ip3d": "IP3D-like", "deepsets": "Deep Sets", "rnn": "RNN", "transformer": "transformer"}
 
 
-def commit() -> str:
-    proc = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+def commit(where: Path) -> str:
+    proc = subprocess.run(["git", "-C", str(where), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
     return proc.stdout.strip() or "unknown"
+
+
+def _interval(r: dict, key: str) -> str:
+    lo, hi = num(r.get(f"{key}_lo")), num(r.get(f"{key}_hi"))
+    return "" if lo != lo or hi != hi else f" [{fmt(lo)}, {fmt(hi)}]"
+
+
+def _comparisons(results: Path, wp: str) -> dict[str, dict]:
+    path = results / "metrics" / "comparisons.csv"
+    if not path.is_file():
+        return {}
+    with path.open(newline="") as f:
+        return {r["tagger"]: r for r in csv.DictReader(f) if r["metric"] == "light_rej" and r["wp"] == wp}
 
 
 def table(results: Path, wp: str) -> str:
@@ -37,18 +52,32 @@ def table(results: Path, wp: str) -> str:
         rows = [r for r in csv.DictReader(f) if r["wp"] == wp and r["tagger"] in cfg["models"]]
     if not rows:
         sys.exit(f"readme_results: no row at wp {wp} in {results}/metrics/performance.csv")
+    comparisons = _comparisons(results, wp)
+    reference = (cfg.get("evaluation") or {}).get("reference", "")
     lines = [
-        f"Measured: `make study` at commit {commit()}, config hash {digest}; "
+        f"Measured: `make study` at commit {commit(results.resolve().parent)}, config hash {digest}; "
         f"{rows[0]['n_test']} test jets, {wp} % b-jet working point "
-        f"(written by `python benchmarks/readme_results.py`).",
+        f"(written by `python benchmarks/readme_results.py`). Rejections: value ± binomial error "
+        f"[68 % paired-bootstrap interval]; the last column is the paired light-rejection ratio to "
+        f"{reference} on the same test jets (`results/metrics/comparisons.csv`, seed spread included "
+        f"where a model has several seeds) and its verdict at 3 standard deviations.",
         "",
-        "| tagger | light rejection | c rejection | AUC (b vs light) |",
-        "|---|---|---|---|",
+        f"| tagger | light rejection | c rejection | AUC (b vs light) | light rejection / {reference} |",
+        "|---|---|---|---|---|",
     ]
+    notes = []
     for r in rows:
         name = FAMILY.get(cfg["models"][r["tagger"]]["type"], r["tagger"])
-        lines.append(f"| {name} ({r['tagger']}) | {fmt(num(r['light_rej']), num(r['light_rej_err']))} | "
-                     f"{fmt(num(r['c_rej']), num(r['c_rej_err']))} | {num(r['auc']):.3f} |")
+        c = comparisons.get(r["tagger"])
+        versus = (f"{fmt(num(c['ratio']))} [{fmt(num(c['ratio_lo']))}, {fmt(num(c['ratio_hi']))}]: "
+                  f"{c['verdict']}") if c else "reference" if r["tagger"] == reference else "n/a"
+        lines.append(f"| {name} ({r['tagger']}) | {fmt(num(r['light_rej']), num(r['light_rej_err']))}"
+                     f"{_interval(r, 'light_rej')} | {fmt(num(r['c_rej']), num(r['c_rej_err']))}"
+                     f"{_interval(r, 'c_rej')} | {num(r['auc']):.3f} | {versus} |")
+        if r.get("note"):
+            notes.append(f"{r['tagger']}: {r['note']}")
+    if notes:
+        lines += ["", "Notes: " + "; ".join(notes) + "."]
     return "\n".join(lines)
 
 
