@@ -37,12 +37,18 @@ def _interval(r: dict, key: str) -> str:
     return "" if lo != lo or hi != hi else f" [{fmt(lo)}, {fmt(hi)}]"
 
 
-def _comparisons(results: Path, wp: str) -> dict[str, dict]:
+def _comparisons(results: Path, wp: str) -> dict[tuple[str, str], dict]:
+    """(tagger, reference) -> the light-rejection row of comparisons.csv at ``wp``."""
     path = results / "metrics" / "comparisons.csv"
     if not path.is_file():
         return {}
     with path.open(newline="") as f:
-        return {r["tagger"]: r for r in csv.DictReader(f) if r["metric"] == "light_rej" and r["wp"] == wp}
+        return {(r["tagger"], r["reference"]): r for r in csv.DictReader(f)
+                if r["metric"] == "light_rej" and r["wp"] == wp}
+
+
+def _ratio(c: dict) -> str:
+    return f"{fmt(num(c['ratio']))} [{fmt(num(c['ratio_lo']))}, {fmt(num(c['ratio_hi']))}]: {c['verdict']}"
 
 
 def table(results: Path, wp: str) -> str:
@@ -68,14 +74,17 @@ def table(results: Path, wp: str) -> str:
     notes = []
     for r in rows:
         name = FAMILY.get(cfg["models"][r["tagger"]]["type"], r["tagger"])
-        c = comparisons.get(r["tagger"])
-        versus = (f"{fmt(num(c['ratio']))} [{fmt(num(c['ratio_lo']))}, {fmt(num(c['ratio_hi']))}]: "
-                  f"{c['verdict']}") if c else "reference" if r["tagger"] == reference else "n/a"
+        c = comparisons.get((r["tagger"], reference))
+        versus = _ratio(c) if c else "reference" if r["tagger"] == reference else "n/a"
         lines.append(f"| {name} ({r['tagger']}) | {fmt(num(r['light_rej']), num(r['light_rej_err']))}"
                      f"{_interval(r, 'light_rej')} | {fmt(num(r['c_rej']), num(r['c_rej_err']))}"
                      f"{_interval(r, 'c_rej')} | {num(r['auc']):.3f} | {versus} |")
         if r.get("note"):
             notes.append(f"{r['tagger']}: {r['note']}")
+    others = [(t, ref, c) for (t, ref), c in comparisons.items() if ref != reference and t in cfg["models"]]
+    if others:
+        lines += ["", "Further paired comparisons (light rejection ratio [68 % interval]: verdict): "
+                  + "; ".join(f"{t} / {ref} {_ratio(c)}" for t, ref, c in others) + "."]
     if notes:
         lines += ["", "Notes: " + "; ".join(notes) + "."]
     return "\n".join(lines)

@@ -19,6 +19,7 @@ COMP = (
     "tagger,reference,wp,metric,value,reference_value,ratio,ratio_lo,ratio_hi,significance,verdict\n"
     "dips,ip3d,77,light_rej,150.2,20.5,7.33,6.5,8.2,17.1,better\n"
     "dips,ip3d,77,c_rej,5.2,3.1,1.68,1.6,1.75,9.0,better\n"
+    "ip3d,dips,77,light_rej,20.5,150.2,0.136,0.12,0.15,-17.1,worse\n"
 )
 
 
@@ -47,3 +48,4 @@ def test_the_block_comes_from_the_tables(tmp_path: Path):
     assert "150 ± 20" in dips and "[131, 172]" in dips and "7.33 [6.5, 8.2]: better" in dips
     ip3d = next(line for line in text.splitlines() if line.startswith("| IP3D-like (ip3d)"))
     assert ip3d.endswith("| reference |")
+    assert "ip3d / dips 0.136 [0.12, 0.15]: worse" in text

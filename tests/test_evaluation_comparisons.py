@@ -81,3 +81,23 @@ def test_file_has_one_row_per_tagger_wp_metric_and_collapses_seeds(tmp_path):
     assert "inf" not in out.read_text() and "nan" not in out.read_text()
     with pytest.raises(JettagError, match="evaluation.reference"):
         write_comparisons({**spec, "reference": "gn2"}, files, out)
+
+
+def test_compare_to_adds_further_references_with_their_seeds(tmp_path):
+    flavour, ref = _toy(5, n_l=5000)
+    rng = np.random.default_rng(6)
+    files = [_write(tmp_path / f"{t}.h5", t, ref + rng.normal(0, s, ref.size), flavour)
+             for t, s in (("ip3d", 0.8), ("dips", 0.3), ("dips--mainseed2", 0.3), ("gn2", 0.1))]
+    out = tmp_path / "comparisons.csv"
+    spec = {"working_points": [77], "reference": "ip3d", "compare_to": ["dips"], "bootstrap": {"replicas": 50},
+            "members": {"dips": ["dips", "dips--mainseed2"], "ip3d": ["ip3d"], "gn2": ["gn2"]}}
+    write_comparisons(spec, files, out)
+    with out.open() as f:
+        rows = list(csv.DictReader(f))
+    pairs = {(r["tagger"], r["reference"]) for r in rows}
+    assert pairs == {("dips", "ip3d"), ("gn2", "ip3d"), ("ip3d", "dips"), ("gn2", "dips")}
+    gn2_vs_dips = next(r for r in rows if (r["tagger"], r["reference"], r["metric"]) == ("gn2", "dips", "light_rej"))
+    assert float(gn2_vs_dips["ratio"]) > 1 and gn2_vs_dips["verdict"] == "better"
+    dips_vs_ip3d = next(r for r in rows if (r["tagger"], r["reference"], r["metric"]) == ("dips", "ip3d", "light_rej"))
+    # the reference dips of the second comparison is the same seed mean as the tagger dips of the first
+    assert float(gn2_vs_dips["reference_value"]) == pytest.approx(float(dips_vs_ip3d["value"]))

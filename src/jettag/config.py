@@ -135,6 +135,9 @@ def _check_cross_references(cfg: dict, source: str) -> None:
     ref = cfg["evaluation"]["reference"]
     if ref not in cfg["models"]:
         raise JettagError(f"{source}: evaluation.reference: '{ref}' is not a key of 'models'")
+    for other in cfg["evaluation"].get("compare_to", []):
+        if other not in cfg["models"]:
+            raise JettagError(f"{source}: evaluation.compare_to: '{other}' is not a key of 'models'")
     for name, sample in cfg["samples"].items():
         if ("generator" in sample) == ("files" in sample):
             raise JettagError(

@@ -1,3 +1,7 @@
+# The extra seeds of a main model (training.seeds, <model>--mainseed<N>) are main trainings.
+ruleorder: train > train_variant
+
+
 rule train:
     """Train one tagger (IP3D-like: fill templates); resumes from last.pt after a kill."""
     input:
@@ -7,7 +11,7 @@ rule train:
     log:
         "logs/train/{tagger}.log",
     wildcard_constraints:
-        tagger=r"[A-Za-z0-9_.]+",
+        tagger=r"[A-Za-z0-9_.]+(--mainseed\d+)?",
     priority: 10
     conda:
         "../envs/jettag.yaml"

@@ -108,33 +108,37 @@ def _finite(x: float) -> float:
 
 
 def write_comparisons(spec: dict, scores: list[Path], output: Path) -> None:
-    """``comparisons.csv``: every tagger of ``scores`` against ``spec['reference']``.
+    """``comparisons.csv``: every tagger of ``scores`` against ``spec['reference']`` and against each
+    tagger of ``spec['compare_to']``.
 
-    ``spec``: the ``evaluation`` section (``working_points``, ``reference``, ``bootstrap``) plus
-    optionally ``members`` (tagger -> score names of its seeds, e.g. ``{"dips": ["dips",
-    "dips--seed2"]}``). Score names that are a seed of another tagger are not compared on their own.
+    ``spec``: the ``evaluation`` section (``working_points``, ``reference``, ``compare_to``,
+    ``bootstrap``) plus optionally ``members`` (tagger -> score names of its seeds, e.g.
+    ``{"dips": ["dips", "dips--mainseed2"]}``). Score names that are a seed of another tagger are
+    not compared on their own.
     """
     spec = spec or {}
     wps = spec.get("working_points", list(DEFAULT_WORKING_POINTS))
-    reference = spec.get("reference")
+    references = list(dict.fromkeys([spec.get("reference"), *(spec.get("compare_to") or [])]))
     members = {k: list(v) for k, v in (spec.get("members") or {}).items()}
     seed_of = {m for k, names in members.items() for m in names if m != k}
     boot = bootstrap_of(spec)
     rows: list[dict] = []
     found = False
     for group in load_groups(scores):
-        if reference not in group.discs and reference not in members:
-            continue
-        found = True
         complete = {k for k, names in members.items() if all(m in group.discs for m in names)}
         names = [t for t in group.discs if t not in seed_of] + sorted(complete - set(group.discs))
-        pairs = [(t, reference) for t in dict.fromkeys(names)
-                 if t != reference and (t in complete or t not in members)]
+        pairs = []
+        for reference in references:
+            if reference not in group.discs and reference not in members:
+                continue
+            found = found or reference == references[0]
+            pairs += [(t, reference) for t in dict.fromkeys(names)
+                      if t != reference and (t in complete or t not in members)]
         if pairs:
             rows.extend(compare_discs(group.discs, group.flavour, pairs, wps, members, boot=boot))
     if not found:
         raise JettagError(
-            f"evaluation.reference = '{reference}' is not among the scored taggers: set it to one of the models"
+            f"evaluation.reference = '{references[0]}' is not among the scored taggers: set it to one of the models"
         )
     write_text_atomic(Path(output), rows_to_csv(rows))
 
