@@ -40,3 +40,24 @@ def test_constituents():
     cand_particle = np.array([5, 7, -1, 9])
     t, j = association.constituents(cand_particle, np.array([0, 3, 4]), np.array([7, 8, 5, 9]), 12)
     assert t.tolist() == [1, 0, 3] and j.tolist() == [0, 0, 1]
+
+
+def test_near_jets_equals_the_thresholded_pair_table():
+    rng = np.random.default_rng(3)
+    jet_event = np.sort(rng.integers(0, 40, 150))
+    jet_eta, jet_phi = rng.uniform(-2.5, 2.5, 150), rng.uniform(-np.pi, np.pi, 150)
+    trk_event = rng.integers(0, 45, 20000)  # unsorted; some events without jets
+    trk_eta, trk_phi = rng.uniform(-2.5, 2.5, 20000), rng.uniform(-np.pi, np.pi, 20000)
+    # tracks exactly on the dR boundary (|deta| = dr, dphi = 0) and across the phi wrap-around
+    trk_eta[:3], trk_phi[:3], trk_event[:3] = jet_eta[0] + 0.5, jet_phi[0], jet_event[0]
+    trk_phi[3], trk_eta[3], trk_event[3] = -np.pi + 1e-3, 0.0, 50
+    jet_event, jet_eta, jet_phi = (np.append(a, v) for a, v in ((jet_event, 50), (jet_eta, 0.0), (jet_phi, np.pi - 1e-3)))
+    for dr_max in (0.5, 0.7):
+        t, _, dr = association._pairs(trk_event, trk_eta, trk_phi, jet_event, jet_eta, jet_phi)
+        want = np.zeros(len(trk_event), bool)
+        want[t[dr < dr_max]] = True
+        got = association.near_jets(trk_event, trk_eta, trk_phi, jet_event, jet_eta, jet_phi, dr_max)
+        np.testing.assert_array_equal(got, want)
+        assert 0 < got.sum() < len(got)
+    assert got[3]
+    assert not association.near_jets(trk_event[:0], trk_eta[:0], trk_phi[:0], jet_event, jet_eta, jet_phi, 0.5).any()

@@ -44,3 +44,15 @@ def test_flatten_batch_is_consistent():
     np.testing.assert_allclose(e_sum, 13000, rtol=1e-6)
     # tops present and decayed
     assert (np.abs(parts.id) == 6).any()
+
+
+def test_layout_columns_equal_the_generic_awkward_path():
+    py = pythia.make_pythia("ttbar", 13000, 43)
+    batch = py.nextBatch(3)
+    fast, generic = pythia._columns(batch), pythia._generic_columns(batch)
+    assert fast is not None  # nextBatch's layout is read directly
+    np.testing.assert_array_equal(fast[0], generic[0])
+    for name, col in generic[1].items():
+        assert np.array_equal(fast[1][name], col), name
+    # particles without a production vertex sit at the origin
+    assert (fast[1]["vpx"] == 0).any() and (fast[1]["vpx"] != 0).any()

@@ -36,10 +36,31 @@ def _pairs(trk_event, trk_eta, trk_phi, jet_event, jet_eta, jet_phi):
 
 
 def near_jets(trk_event, trk_eta, trk_phi, jet_event, jet_eta, jet_phi, dr_max: float) -> np.ndarray:
-    """bool per track: within ``dr_max`` of a jet of its event (cheap pre-selection)."""
-    t, _, dr = _pairs(trk_event, trk_eta, trk_phi, jet_event, jet_eta, jet_phi)
+    """bool per track: within ``dr_max`` of a jet of its event (cheap pre-selection).
+
+    Same result as thresholding :func:`_pairs`, without building the pair table: the k-th jet of
+    each event is compared with the tracks of events that have more than k jets, and dR (the same
+    float64 expression) is evaluated only where |deta| < ``dr_max`` (dR >= |deta| otherwise)."""
+    trk_event = np.asarray(trk_event, np.int64)
+    jet_event = np.asarray(jet_event, np.int64)
+    trk_eta, trk_phi = np.asarray(trk_eta, float), np.asarray(trk_phi, float)
+    jet_eta, jet_phi = np.asarray(jet_eta, float), np.asarray(jet_phi, float)
     out = np.zeros(len(trk_event), bool)
-    out[t[dr < dr_max]] = True
+    if len(trk_event) == 0 or len(jet_event) == 0:
+        return out
+    lo = np.searchsorted(jet_event, trk_event, side="left")
+    n = np.searchsorted(jet_event, trk_event, side="right") - lo
+    rows = np.flatnonzero(n > 0)
+    k = 0
+    while len(rows):
+        j = lo[rows] + k
+        eta = trk_eta[rows]
+        close = np.abs(eta - jet_eta[j]) < dr_max
+        r, jj = rows[close], j[close]
+        dr = np.hypot(eta[close] - jet_eta[jj], delta_phi(trk_phi[r], jet_phi[jj]))
+        out[r[dr < dr_max]] = True
+        k += 1
+        rows = rows[(n[rows] > k) & ~out[rows]]
     return out
 
 

@@ -59,20 +59,28 @@ def make_library(size: int, pt_min: float, sqrt_s: float, seed: int, charge_of=N
     if not py.init():
         raise JettagError("generator.pileup: Pythia failed to initialise the minimum-bias process")
     if charge_of is None:
-        pd = py.particleData
-        charge_of = np.vectorize(lambda i: float(pd.charge(int(i))), otypes=[float])
+        charge_of = _charges(py.particleData)
     parts = pythia.next_batch(py, size)
     final = np.flatnonzero(parts.status > 0)
     charge = charge_of(parts.id[final])
     pt = parts.pt[final]
     eta = np.arcsinh(parts.pz[final] / np.maximum(pt, 1e-12))
-    keep = final[(charge != 0) & (pt > pt_min) & (np.abs(eta) < ABS_ETA_MAX)]
+    sel = (charge != 0) & (pt > pt_min) & (np.abs(eta) < ABS_ETA_MAX)
+    keep = final[sel]
     counts = np.bincount(parts.event[keep], minlength=parts.n_events)
     offsets = np.zeros(len(counts) + 1, np.int64)
     np.cumsum(counts, out=offsets[1:])
     px, py, pz = parts.px[keep], parts.py[keep], parts.pz[keep]
-    return Library(offsets, parts.x[keep], parts.y[keep], parts.z[keep], px, py, pz, charge_of(parts.id[keep]),
+    return Library(offsets, parts.x[keep], parts.y[keep], parts.z[keep], px, py, pz, charge[sel],
                    ~np.isin(np.abs(parts.id[keep]), LEPTONS), np.arcsinh(pz / np.hypot(px, py)), np.arctan2(py, px))
+
+
+def _charges(particle_data):
+    """PDG ids -> charges (float64), one particle-data look-up per distinct id."""
+    def charge_of(pid: np.ndarray) -> np.ndarray:
+        uniq, inv = np.unique(pid, return_inverse=True)
+        return np.array([float(particle_data.charge(int(u))) for u in uniq.tolist()], dtype=float)[inv]
+    return charge_of
 
 
 def overlay(lib: Library, n_events: int, mu: float, det: dict, rng: np.random.Generator, keep=None) -> Candidates:

@@ -123,36 +123,79 @@ def _flat(a) -> np.ndarray:
     return np.asarray(ak.to_numpy(ak.flatten(a, axis=1)))
 
 
-def flatten(batch) -> Particles:
-    """Awkward batch from ``nextBatch`` -> :class:`Particles`."""
+def _columns(batch) -> tuple[np.ndarray, dict[str, np.ndarray]] | None:
+    """(counts, flat numpy columns) read straight from the batch's awkward layout, or None where
+    the layout is not the one ``nextBatch`` builds (:func:`flatten` then takes the generic path)."""
+    from awkward.contents import IndexedOptionArray, ListOffsetArray, NumpyArray, RecordArray
+
+    prt = ak.to_layout(batch).content("prt")
+    if not isinstance(prt, ListOffsetArray) or not isinstance(prt.content, RecordArray):
+        return None
+    offsets = np.asarray(prt.offsets.data, dtype=np.int64)
+    s0, s1 = int(offsets[0]), int(offsets[-1])
+    rec = prt.content
+
+    def leaf(node, field):
+        c = node.content(field)
+        return np.asarray(c.data)[s0:s1] if isinstance(c, NumpyArray) and c.data.ndim == 1 else None
+
+    p, v = rec.content("p"), rec.content("vProd")
+    if not isinstance(p, RecordArray) or not isinstance(v, IndexedOptionArray) or not isinstance(v.content, RecordArray):
+        return None
+    cols = {f: leaf(rec, f) for f in ("id", "status", "mother1", "daughter1", "daughter2", "m")}
+    cols.update({f: leaf(p, f) for f in ("px", "py", "pz", "e")})
+    vindex = np.asarray(v.index.data, dtype=np.int64)[s0:s1]
+    has = vindex >= 0
+    for f in ("px", "py", "pz"):
+        data = leaf(v.content, f) if len(v.content) else None
+        if data is None and len(v.content):
+            return None
+        col = np.zeros(s1 - s0, np.float64)
+        if has.any():
+            col[has] = np.asarray(v.content.content(f).data)[vindex[has]]
+        cols["v" + f] = col
+    if any(c is None for c in cols.values()):
+        return None
+    return np.diff(offsets), cols
+
+
+def _generic_columns(batch) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     prt = batch.prt
-    counts = np.asarray(ak.num(prt, axis=1), dtype=np.int64)
+    p = prt.p
+    v = prt.vProd  # None where Pythia has no vertex (at the origin)
+    cols = {f: _flat(prt[f]) for f in ("id", "status", "mother1", "daughter1", "daughter2", "m")}
+    cols.update({f: _flat(p[f]) for f in ("px", "py", "pz", "e")})
+    cols.update({"v" + f: _flat(ak.fill_none(v[f], 0.0, axis=-1)) for f in ("px", "py", "pz")})
+    return np.asarray(ak.num(prt, axis=1)), cols
+
+
+def flatten(batch) -> Particles:
+    """Awkward batch from ``nextBatch`` -> :class:`Particles` (columns read from the layout's buffers)."""
+    counts, cols = _columns(batch) or _generic_columns(batch)
+    counts = np.asarray(counts, dtype=np.int64)
     offsets = np.zeros(len(counts) + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
     event = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
     start = offsets[:-1][event]
 
     def index(field):
-        local = _flat(prt[field]).astype(np.int64)
+        local = cols[field].astype(np.int64)
         return np.where(local > 0, local + start, -1)
 
-    p = prt.p
-    v = prt.vProd  # None where Pythia has no vertex (at the origin)
-
-    def vertex(field):
-        return _flat(ak.fill_none(v[field], 0.0, axis=-1)).astype(np.float64)
+    def f64(field):
+        return np.ascontiguousarray(cols[field], dtype=np.float64)
 
     return Particles(
         offsets=offsets,
         event=event,
-        id=_flat(prt.id).astype(np.int32),
-        status=_flat(prt.status).astype(np.int32),
+        id=cols["id"].astype(np.int32),
+        status=cols["status"].astype(np.int32),
         mother1=index("mother1"),
         daughter1=index("daughter1"),
         daughter2=index("daughter2"),
-        px=_flat(p.px), py=_flat(p.py), pz=_flat(p.pz), e=_flat(p.e),
-        m=_flat(prt.m),
-        x=vertex("px"), y=vertex("py"), z=vertex("pz"),
+        px=f64("px"), py=f64("py"), pz=f64("pz"), e=f64("e"),
+        m=f64("m"),
+        x=f64("vpx"), y=f64("vpy"), z=f64("vpz"),
     )
 
 

@@ -34,6 +34,7 @@ from jettag.io.mapping import (
     constituent_cuts,
     resolve_input,
 )
+from jettag.io.structure import numeric, same_counts, structure
 
 _WHAT = {0: "a number per entry", 1: "a list per entry", 2: "a list of lists per entry"}
 
@@ -156,68 +157,6 @@ def _plan_for_tree(plan: _Plan, tree, path: Path) -> _Plan:
 
 
 # ------------------------------------------------------------------------------------------
-# structure checks
-
-
-def structure(arr) -> tuple[int, str]:
-    """(list depth inside one entry, leaf kind) of an array read from one branch.
-
-    The kind is a numpy dtype name, or 'string', 'record', ... for what jettag cannot use.
-    """
-    layout = ak.to_layout(arr)
-    depth = -1  # the outermost dimension is the entries
-    while True:
-        param = layout.parameter("__array__")
-        if param in ("string", "bytestring", "char", "byte"):
-            return depth, "string"
-        if isinstance(layout, ak.contents.NumpyArray):
-            return depth + layout.data.ndim, str(layout.dtype)
-        if isinstance(
-            layout, ak.contents.ListOffsetArray | ak.contents.ListArray | ak.contents.RegularArray
-        ):
-            depth += 1
-            layout = layout.content
-        elif isinstance(
-            layout,
-            ak.contents.IndexedArray
-            | ak.contents.IndexedOptionArray
-            | ak.contents.ByteMaskedArray
-            | ak.contents.BitMaskedArray
-            | ak.contents.UnmaskedArray,
-        ):
-            layout = layout.content
-        elif isinstance(layout, ak.contents.EmptyArray):
-            return depth + 1, "float64"
-        elif isinstance(layout, ak.contents.RecordArray):
-            return depth + 1, "record"
-        else:
-            return depth + 1, type(layout).__name__
-
-
-def _numeric(kind: str) -> bool:
-    try:
-        return np.dtype(kind).kind in "biuf"
-    except TypeError:
-        return False
-
-
-def _counts(arr, depth: int) -> list:
-    """Per-axis list lengths of ``arr`` down to ``depth`` (flattened numpy arrays)."""
-    out = []
-    for axis in range(1, depth + 1):
-        n = ak.num(arr, axis=axis)
-        out.append(np.asarray(ak.flatten(n, axis=None)))
-    return out
-
-
-def _same_counts(a, b, depth: int) -> bool:
-    for x, y in zip(_counts(a, depth), _counts(b, depth), strict=True):
-        if x.shape != y.shape or not np.array_equal(x, y):
-            return False
-    return True
-
-
-# ------------------------------------------------------------------------------------------
 # building one chunk
 
 
@@ -245,7 +184,7 @@ def _build_chunk(chunk: ak.Array, p: _Plan, path: Path, start: int) -> ak.Array:
         d, kind = structure(arr)
         want = min(depth_of[c] for c, _ in who)
         keys = ", ".join(sorted({k for c, k in who if depth_of[c] == want}))
-        if not _numeric(kind):
+        if not numeric(kind):
             _fail(path, start, stop, f"branch '{b}' holds {kind} values, not numbers ({keys})")
         if d > want:
             _fail(
@@ -276,7 +215,7 @@ def _build_chunk(chunk: ak.Array, p: _Plan, path: Path, start: int) -> ak.Array:
             )
         refs[ctx] = full[0]
         for b in full[1:]:
-            if not _same_counts(raw[full[0]], raw[b], want):
+            if not same_counts(raw[full[0]], raw[b], want):
                 _fail(
                     path,
                     start,
