@@ -63,10 +63,10 @@ def table(results: Path, wp: str) -> str:
     lines = [
         f"Measured: `make study` at commit {commit(results.resolve().parent)}, config hash {digest}; "
         f"{rows[0]['n_test']} test jets, {wp} % b-jet working point "
-        f"(written by `python benchmarks/readme_results.py`). Rejections: value ± binomial error "
-        f"[68 % paired-bootstrap interval]; the last column is the paired light-rejection ratio to "
-        f"{reference} on the same test jets (`results/metrics/comparisons.csv`, seed spread included "
-        f"where a model has several seeds) and its verdict at 3 standard deviations.",
+        f"(written by `python benchmarks/readme_results.py`). Rejections of each model's first "
+        f"training seed: value ± binomial error [68 % paired-bootstrap interval]; the last column is the paired light-rejection ratio to "
+        f"{reference} on the same test jets (`results/metrics/comparisons.csv`: the mean over a "
+        f"model's seeds, their spread included) and its verdict at 3 standard deviations.",
         "",
         f"| tagger | light rejection | c rejection | AUC (b vs light) | light rejection / {reference} |",
         "|---|---|---|---|---|",

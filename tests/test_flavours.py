@@ -10,4 +10,14 @@ def test_classes_follow_truth_label_convention():
 
 def test_track_origins_are_indexed_consecutively():
     assert [o.index for o in flavours.TRACK_ORIGINS] == list(range(len(flavours.TRACK_ORIGINS)))
-    assert flavours.TRACK_ORIGINS[1].name == "fromB"
+    # the FTAG truth-origin classes, in the order of atlas-ftag-tools
+    assert [o.name for o in flavours.TRACK_ORIGINS] == [
+        "pileup",
+        "fake",
+        "primary",
+        "fromB",
+        "fromBC",
+        "fromC",
+        "fromTau",
+        "otherSecondary",
+    ]
