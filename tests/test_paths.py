@@ -38,6 +38,8 @@ def test_study_layout(P):
     assert P.study_stem("kfold") == "out/studies/kfold/kfold"
     assert P.fold_dir(2, 5) == "out/studies/kfold/data/fold2of5"
     assert P.subset_dir("0.1") == "out/studies/bias_variance/data/frac0.1"
+    assert P.double_descent_dir(1000, 0.2) == P.double_descent_dir("1000", "0.2") == (
+        "out/studies/double_descent/data/n1000_noise0.2")
     assert P.training_files(P.subset_dir("0.1")) == {
         "train": "out/studies/bias_variance/data/frac0.1/train.h5",
         "val": "out/studies/bias_variance/data/frac0.1/val.h5",

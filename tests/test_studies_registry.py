@@ -69,7 +69,7 @@ def cfg():
 
 def test_the_studies_in_order():
     assert registry.names() == (
-        "ensembles", "saliency", "ablation", "kfold", "search", "bias_variance", "features", "transfer",
+        "ensembles", "saliency", "ablation", "kfold", "search", "bias_variance", "double_descent", "features", "augmentation", "transfer", "batch_lr",
     )
     for name, study in registry.studies().items():
         assert study.name == name and "summary" in study.steps

@@ -30,6 +30,9 @@ def test_plain_model_unchanged(cfg):
         ("dips--fold2of5", lambda p: p.data_dir.endswith("kfold/data/fold2of5")),
         ("dips--width64", lambda p: set(p.spec["phi_layers"]) == {64}),
         ("dips--depth2", lambda p: len(p.spec["phi_layers"]) == 2),
+        ("dips--dd8", lambda p: set(p.spec["phi_layers"]) == set(p.spec["f_layers"]) == {8}
+         and p.data_dir.endswith("double_descent/data/n1000_noise0.2")
+         and not p.spec["training"]["early_stopping"]["enabled"] and p.spec["training"]["weight_decay"] == 0),
         ("dips--nolog", lambda p: "pt_frac" in p.spec["track_features"]
          and "log_dr" not in p.spec["track_features"]),
         ("dips--absolute", lambda p: {"eta", "phi", "log_pt"} <= set(p.spec["track_features"])),
@@ -46,7 +49,8 @@ def test_variants(cfg, tagger, check):
     p = taggers.plan_tagger(cfg, tagger)
     assert check(p)
     # studies.training applies to every variant; the transfer small-sample runs have their own budget
-    assert p.spec["training"]["epochs"] == (30 if "-zprime" in tagger and "--zprime" not in tagger else 2)
+    epochs = {"dips--dd8": 150}.get(tagger, 30 if "-zprime" in tagger and "--zprime" not in tagger else 2)
+    assert p.spec["training"]["epochs"] == epochs
     assert p.spec["name"] == tagger
 
 

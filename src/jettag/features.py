@@ -19,6 +19,15 @@ class Feature:
     unit: str
     text: str  # axis label
     description: str
+    #: how the stored value changes under the symmetries of a jet (data augmentation,
+    #: :mod:`jettag.training.augment`): ``"phi"`` an absolute azimuth (shifted by a rotation in
+    #: phi, wrapped to [-pi, pi)), ``"eta_odd"`` odd under the reflection eta -> -eta (z -> -z;
+    #: sign flip), ``"invariant"`` unchanged by both.
+    symmetry: str = "invariant"
+
+
+#: The values of :attr:`Feature.symmetry`.
+SYMMETRIES: tuple[str, ...] = ("invariant", "phi", "eta_odd")
 
 
 HIT_FIELDS: tuple[str, ...] = (
@@ -44,13 +53,13 @@ _TRACK = [
     # alternatives used by feature studies (not in any default group)
     Feature("pt_frac", "alt_linear", "", r"$p_T/p_T^{jet}$", "track pT over jet pT (no log)"),
     Feature("dr", "alt_linear", "", r"$\Delta R$", "Delta R(track, jet) (no log)"),
-    Feature("deta", "alt_relative", "", r"$\Delta\eta$", "track eta minus jet eta"),
+    Feature("deta", "alt_relative", "", r"$\Delta\eta$", "track eta minus jet eta", "eta_odd"),
     Feature("dphi", "alt_relative", "", r"$\Delta\phi$", "track phi minus jet phi, wrapped to [-pi, pi)"),
-    Feature("eta", "alt_absolute", "", r"$\eta$", "track pseudorapidity (absolute)"),
-    Feature("phi", "alt_absolute", "", r"$\phi$", "track azimuth (absolute)"),
+    Feature("eta", "alt_absolute", "", r"$\eta$", "track pseudorapidity (absolute)", "eta_odd"),
+    Feature("phi", "alt_absolute", "", r"$\phi$", "track azimuth (absolute)", "phi"),
     Feature("log_pt", "alt_absolute", "", r"$\log p_T$ [GeV]", "log of track pT in GeV"),
     Feature("d0", "alt_ip", "mm", r"$d_0$ [mm]", "signed d0 as measured (ATLAS convention)"),
-    Feature("z0SinTheta", "alt_ip", "mm", r"$z_0\sin\theta$ [mm]", "z0 sin(theta) as measured"),
+    Feature("z0SinTheta", "alt_ip", "mm", r"$z_0\sin\theta$ [mm]", "z0 sin(theta) as measured", "eta_odd"),
 ]
 TRACK_FEATURES: dict[str, Feature] = {f.name: f for f in _TRACK}
 
@@ -58,7 +67,7 @@ JET_FEATURES: dict[str, Feature] = {
     f.name: f
     for f in (
         Feature("pt", "jet", "GeV", r"jet $p_T$ [GeV]", "jet transverse momentum"),
-        Feature("eta", "jet", "", r"jet $\eta$", "jet pseudorapidity"),
+        Feature("eta", "jet", "", r"jet $\eta$", "jet pseudorapidity", "eta_odd"),
         Feature("abs_eta", "jet", "", r"jet $|\eta|$", "absolute jet pseudorapidity"),
         Feature("log_pt", "jet", "", r"$\log(p_T^{jet}/\mathrm{GeV})$", "log jet pT"),
     )

@@ -136,6 +136,12 @@ class ResultPaths:
         """The transfer study's small training sample: ``n_jets`` random jets of ``sample``."""
         return f"{self.study_dir('transfer')}/data/{sample}_n{n_jets}"
 
+    def double_descent_dir(self, n_jets: str | int, noise: str | float) -> str:
+        """The double-descent study's training set: ``n_jets`` random jets, a fraction ``noise``
+        of their labels flipped (``noise`` as spelled in paths: ``0.2``)."""
+        noise = noise if isinstance(noise, str) else f"{float(noise):g}"
+        return f"{self.study_dir('double_descent')}/data/n{n_jets}_noise{noise}"
+
     def saliency_maps(self, tagger: str) -> str:
         return self.study_file("saliency", f"maps_{tagger}.h5")
 

@@ -1,5 +1,5 @@
 """The hyperparameter space of a random search and how a trial or the overfit check changes a
-model spec (used by the tagger-name tokens ``trial<N>`` and ``overfit`` of :mod:`jettag.taggers`
+model spec (used by the tagger-name tokens ``trial<N>`` and ``overfit`` of :mod:`jettag.variant_tokens`
 and by the search study).
 
 Trial ``N`` draws its hyperparameters from ``numpy.random.default_rng((seed, N))``: the same

@@ -231,3 +231,103 @@ rule studies:
     """Every enabled study (config `studies.<name>.enabled`)."""
     input:
         [t for s in ENABLED_STUDIES for t in study_plan.targets(config, s)],
+
+
+# ---- augmentation: the invariance a trained tagger learned --------------------------------------
+
+
+rule study_augmentation_invariance:
+    """Mean |Delta D_b| of test jets rotated in phi / reflected in eta (cut from validation)."""
+    input:
+        checkpoint=rules.train.output.best,
+        test=train_sample_file("test"),
+        val=train_sample_file("val"),
+    output:
+        PATHS.study_file("augmentation", "invariance_{tagger}.json"),
+    log:
+        "logs/studies/augmentation_invariance_{tagger}.log",
+    conda:
+        "../envs/jettag.yaml"
+    threads: res("default", "threads")
+    resources:
+        **rule_resources("default"),
+    params:
+        spec=lambda w: study_spec("augmentation"),
+    shell:
+        "OMP_NUM_THREADS={threads} jettag study augmentation invariance --spec {params.spec:q} "
+        "--inputs {input.checkpoint:q} {input.test:q} {input.val:q} --output {output:q} 2> {log:q}"
+
+
+# ---- batch_lr: batch size x learning rate (jettag.studies.batch_lr) -------------------------
+from jettag.studies import batch_lr as study_batch_lr
+
+
+rule study_batch_lr_sharpness:
+    """Rise of the validation loss of one grid cell under relative Gaussian weight noise."""
+    input:
+        lambda w: _study_plan(study_batch_lr.sharpness_inputs, w.tagger),
+    output:
+        PATHS.study_file("batch_lr", "sharpness_{tagger}.json"),
+    log:
+        "logs/studies/batch_lr_sharpness_{tagger}.log",
+    conda:
+        "../envs/jettag.yaml"
+    threads: res("default", "threads")
+    resources:
+        **rule_resources("default"),
+    params:
+        spec=lambda w: study_spec("batch_lr"),
+    shell:
+        "OMP_NUM_THREADS={threads} jettag study batch_lr sharpness --spec {params.spec:q} "
+        "--inputs {input:q} --output {output:q} 2> {log:q}"
+
+
+# ---- double_descent: capacity scan to interpolation on noisy jets (jettag.studies.double_descent)
+from jettag.studies import double_descent as study_double_descent
+
+
+rule study_double_descent_subset:
+    """N random training jets, a fraction of their labels flipped; a reduced validation split."""
+    input:
+        train=train_sample_file("train"),
+        val=train_sample_file("val"),
+        norm=train_sample_file("norm"),
+    output:
+        **PATHS.training_files(PATHS.double_descent_dir("{n}", "{noise}")),
+    log:
+        "logs/studies/double_descent_subset_n{n}_noise{noise}.log",
+    wildcard_constraints:
+        n=r"\d+",
+        noise=r"[0-9.]+",
+    conda:
+        "../envs/jettag.yaml"
+    resources:
+        **rule_resources("default"),
+    params:
+        spec=lambda w: study_spec(
+            "double_descent", train_jets=int(w.n), label_noise=float(w.noise)
+        ),
+    shell:
+        "jettag study double_descent subset --spec {params.spec:q} --inputs {input.train:q} "
+        "{input.val:q} {input.norm:q} --output {output.train:q} 2> {log:q}"
+
+
+rule study_double_descent_losses:
+    """Parameters, train (noisy) and val loss/error and test scores of one width's last checkpoint."""
+    input:
+        lambda w: _study_plan(study_double_descent.losses_inputs, w.tagger),
+    output:
+        losses=PATHS.study_file("double_descent", "losses_{tagger}.json"),
+        scores=PATHS.study_file("double_descent", "scores/{tagger}.h5"),
+    log:
+        "logs/studies/double_descent_losses_{tagger}.log",
+    conda:
+        "../envs/jettag.yaml"
+    threads: res("default", "threads")
+    resources:
+        **rule_resources("default"),
+    params:
+        spec=lambda w: study_spec("double_descent"),
+    shell:
+        "OMP_NUM_THREADS={threads} jettag study double_descent losses --spec {params.spec:q} "
+        "--inputs {input:q} --output {output.losses:q} 2> {log:q}"

@@ -26,7 +26,7 @@ from jettag.features import DEFAULT_TRACK_INPUTS, TRACK_GROUPS, resolve_track_fe
 from jettag.studies import base, common
 from jettag.studies import headline as hl
 from jettag.studies.registry import Study, register
-from jettag.taggers import join_tagger
+from jettag.tagger_names import join_tagger
 
 COLUMNS = ("model", "method", "component", "rank", "light_rej", "light_rej_err", "c_rej", "c_rej_err", "auc",
            "delta_light_rej", "delta_light_rej_err", "delta_c_rej", "delta_auc", "n_seeds", "flag", "reference",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from jettag.config import model_spec
 from jettag.errors import JettagError
 from jettag.paths import ResultPaths
-from jettag.taggers import seed_tagger, study_section
+from jettag.tagger_names import seed_tagger, study_section
 
 __all__ = ["base_seed", "history", "paths", "scores", "section", "seeds", "study_models"]
 

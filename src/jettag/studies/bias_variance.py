@@ -31,7 +31,7 @@ from jettag.errors import JettagError
 from jettag.studies import base, common, datasets
 from jettag.studies import headline as hl
 from jettag.studies.registry import Study, register
-from jettag.taggers import fraction_text, join_tagger, seed_tagger
+from jettag.tagger_names import fraction_text, join_tagger, seed_tagger
 
 SCANS = ("fraction", "width", "depth")
 

@@ -28,7 +28,7 @@ from jettag.errors import JettagError
 from jettag.studies import base, common
 from jettag.studies import headline as hl
 from jettag.studies.registry import Study, register
-from jettag.taggers import seed_tagger
+from jettag.tagger_names import seed_tagger
 
 
 def ensemble_name(model: str, kind: str = "ensemble") -> str:

@@ -1,6 +1,6 @@
 """Feature choice: the log transform of pT fraction and Delta R, relative vs absolute coordinates.
 
-Variants of each model (``jettag.taggers.FEATURE_CHOICES``), each trained with ``seeds`` seeds:
+Variants of each model (``jettag.variant_tokens.FEATURE_CHOICES``), each trained with ``seeds`` seeds:
 
 * baseline: the model as configured (``log_pt_frac``, ``log_dr``);
 * ``nolog``: ``pt_frac`` and ``dr`` instead (no log transform);
@@ -19,17 +19,16 @@ compared with the baseline's paired on the same test jets, with the seed spread 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from jettag.errors import JettagError
-from jettag.evaluation.statistics import SIGNIFICANCE
 from jettag.studies import base, common
 from jettag.studies import headline as hl
+from jettag.studies.convergence import Run, mean_spread, pm, read_run, seed_mean, steps_comparison
 from jettag.studies.registry import Study, register
-from jettag.taggers import join_tagger
+from jettag.tagger_names import join_tagger
 
 DESCRIPTIONS = {
     "baseline": "log(pT frac), log(dR) (as configured)",
@@ -43,64 +42,6 @@ COLUMNS = ("model", "variant", "tagger", "seeds", "inputs", "target_val_loss", "
            "runs_reaching_target", "best_val_loss", "steps_ratio", "steps_ratio_err", "steps_significance",
            "steps_verdict", "light_rej", "light_rej_err", "c_rej", "c_rej_err", "auc", "reference",
            *common.PAIRED_COLUMNS)
-
-
-@dataclass(frozen=True)
-class Run:
-    """One training of a variant: its history and optimiser steps at the end of each epoch."""
-
-    history: common.History
-    steps: np.ndarray
-
-    def to_reach(self, target: float) -> tuple[float, float, float]:
-        """(steps, seconds, epochs) until the validation loss first falls to ``target``; nan if never.
-
-        The loss is measured once per epoch; between the epoch before and the epoch that reaches
-        the target, steps and seconds are interpolated linearly in the validation loss, so runs
-        that cross the target in the same epoch are still told apart.
-        """
-        val = self.history.val_loss
-        hit = np.nonzero(val <= target)[0]
-        if hit.size == 0:
-            return math.nan, math.nan, math.nan
-        i = int(hit[0])
-        steps, secs = float(self.steps[i]), float(self.history.wall_time[i])
-        if i > 0 and val[i - 1] > val[i]:
-            f = (val[i - 1] - target) / (val[i - 1] - val[i])  # in (0, 1]
-            steps = float(self.steps[i - 1] + f * (self.steps[i] - self.steps[i - 1]))
-            secs = float(self.history.wall_time[i - 1] + f * (self.history.wall_time[i] - self.history.wall_time[i - 1]))
-        return steps, secs, float(self.history.epoch[i])
-
-
-def _mean_spread(values) -> tuple[float, float]:
-    v = np.asarray([x for x in values if math.isfinite(x)], dtype=np.float64)
-    if v.size == 0:
-        return math.nan, math.nan
-    return float(v.mean()), float(v.std(ddof=1)) if v.size > 1 else 0.0
-
-
-def steps_comparison(steps: list[float], reference: list[float], threshold: float = SIGNIFICANCE) -> dict:
-    """Ratio of mean steps to the reference's, its error (seed spread of both means), verdict.
-
-    Fewer steps is faster: ``faster``/``slower`` when the ratio differs from 1 by ``threshold``
-    standard deviations, else ``no significant difference (MDE x %)``.
-    """
-    (m, sd), (r, rsd) = _mean_spread(steps), _mean_spread(reference)
-    n, nr = sum(math.isfinite(x) for x in steps), sum(math.isfinite(x) for x in reference)
-    if not (math.isfinite(m) and math.isfinite(r)) or r <= 0 or m <= 0:
-        return {"steps_ratio": math.nan, "steps_ratio_err": math.nan, "steps_significance": math.nan,
-                "steps_verdict": "not reached"}
-    sigma = math.sqrt((sd / m) ** 2 / n + (rsd / r) ** 2 / nr)  # of log(ratio)
-    ratio = m / r
-    sig = math.log(ratio) / sigma if sigma > 0 else (0.0 if ratio == 1 else math.copysign(99.0, math.log(ratio)))
-    if n < 2 or nr < 2:
-        verdict = "no seed spread (one seed)"
-    elif abs(sig) >= threshold:
-        verdict = "slower" if sig > 0 else "faster"
-    else:
-        verdict = f"no significant difference (MDE {100 * math.expm1(threshold * sigma):.2g} %)"
-    return {"steps_ratio": ratio, "steps_ratio_err": ratio * sigma, "steps_significance": sig,
-            "steps_verdict": verdict}
 
 
 def summarise(model: str, runs: dict[str, list[Run]], metrics: dict[str, common.Metrics],
@@ -120,9 +61,9 @@ def summarise(model: str, runs: dict[str, list[Run]], metrics: dict[str, common.
         m = metrics[variant]
         row = {"model": model, "variant": variant, "tagger": m.tagger, "seeds": len(rs),
                "inputs": DESCRIPTIONS.get(variant, variant), "target_val_loss": target,
-               "steps_to_target": _mean_spread(steps)[0], "steps_to_target_spread": _mean_spread(steps)[1],
-               "time_to_target_s": _mean_spread(secs)[0], "time_to_target_spread": _mean_spread(secs)[1],
-               "epochs_to_target": _mean_spread(epochs)[0],
+               "steps_to_target": mean_spread(steps)[0], "steps_to_target_spread": mean_spread(steps)[1],
+               "time_to_target_s": mean_spread(secs)[0], "time_to_target_spread": mean_spread(secs)[1],
+               "epochs_to_target": mean_spread(epochs)[0],
                "runs_reaching_target": sum(math.isfinite(x) for x in steps),
                "best_val_loss": float(np.mean(best[variant])), "light_rej": m.light_rej,
                "light_rej_err": m.light_rej_err, "c_rej": m.c_rej, "c_rej_err": m.c_rej_err, "auc": m.auc}
@@ -138,11 +79,6 @@ def plot_names(spec: dict) -> list[str]:
     return [f"val_loss_{m}" for m in spec["variants"]]
 
 
-def _read_run(path: Path) -> Run:
-    h = common.read_history(path)
-    return Run(h, common.cumulative_steps(path, len(h.epoch)))
-
-
 def step_summary(spec: dict, inputs, output: Path, data_dir=None) -> None:
     wp = float(spec.get("wp", common.DEFAULT_WP))
     scores = common.by_tagger(inputs, ".h5")
@@ -155,11 +91,11 @@ def step_summary(spec: dict, inputs, output: Path, data_dir=None) -> None:
             missing = [t for t in taggers if t not in scores or t not in hists]
             if missing:
                 raise JettagError(f"features summary: scores or history of {missing} missing")
-            runs[variant] = [_read_run(hists[t]) for t in taggers]
+            runs[variant] = [read_run(hists[t]) for t in taggers]
             for t in taggers:
                 loaded[t] = common.read_scores(scores[t])
             per_seed = [common.scores_metrics(loaded[t], [wp])[0] for t in taggers]
-            metrics[variant] = _seed_mean(variant, taggers, per_seed)
+            metrics[variant] = seed_mean(variant, taggers, per_seed)
         members = {v: list([t] if isinstance(t, str) else t) for v, t in variants.items()}
         cmp = common.paired_light(loaded, [(v, "baseline") for v in variants if v != "baseline"], wp,
                                   members=members)
@@ -172,8 +108,8 @@ def step_summary(spec: dict, inputs, output: Path, data_dir=None) -> None:
         _plot(spec, model, runs, model_rows[0]["target_val_loss"], output)
     display = [
         ("model", "model"), ("inputs", "inputs"), ("seeds", "seeds"),
-        ("steps to target", lambda r: _pm(r["steps_to_target"], r["steps_to_target_spread"])),
-        ("seconds to target", lambda r: _pm(r["time_to_target_s"], r["time_to_target_spread"])),
+        ("steps to target", lambda r: pm(r["steps_to_target"], r["steps_to_target_spread"])),
+        ("seconds to target", lambda r: pm(r["time_to_target_s"], r["time_to_target_spread"])),
         ("steps ratio (verdict)", lambda r: "-" if r["variant"] == "baseline" else
          f"{common.fmt(r['steps_ratio'])} ± {common.fmt(r['steps_ratio_err'])} ({r['steps_verdict']})"),
         ("best val. loss", "best_val_loss"),
@@ -191,29 +127,6 @@ def step_summary(spec: dict, inputs, output: Path, data_dir=None) -> None:
         "with the seed spread of both.",
     ]
     common.write_table(output, rows, COLUMNS, display, "Feature choice: log transform and coordinates", notes)
-
-
-def _pm(value, spread) -> str:
-    if not math.isfinite(float(value)):
-        return "not reached"
-    return f"{common.fmt(value)} ± {common.fmt(spread)}"
-
-
-def _seed_mean(variant: str, taggers: list[str], per_seed: list[common.Metrics]) -> common.Metrics:
-    """The seeds' mean rejections and AUC; the error of the mean from the seed spread (one seed:
-    its binomial error)."""
-    if len(per_seed) == 1:
-        return per_seed[0]
-    values = {k: np.array([getattr(m, k) for m in per_seed], dtype=np.float64)
-              for k in ("light_rej", "c_rej", "auc", "b_eff")}
-    n = len(per_seed)
-    first = per_seed[0]
-    return common.Metrics(tagger=taggers[0], wp=first.wp, b_eff=float(values["b_eff"].mean()),
-                          light_rej=float(values["light_rej"].mean()),
-                          light_rej_err=float(values["light_rej"].std(ddof=1) / math.sqrt(n)),
-                          c_rej=float(values["c_rej"].mean()),
-                          c_rej_err=float(values["c_rej"].std(ddof=1) / math.sqrt(n)),
-                          auc=float(values["auc"].mean()), n_test=first.n_test)
 
 
 def _plot(spec, model, runs, target, output):

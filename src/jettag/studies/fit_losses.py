@@ -49,36 +49,59 @@ def random_jets(path: Path, n: int, seed: int, chunk_size: int = DEFAULT_CHUNK) 
     return {k: np.concatenate(v) for k, v in parts.items()}
 
 
-def mean_loss(model, jets: dict[str, np.ndarray], batch_size: int = 1024) -> tuple[float, float]:
-    """Unweighted cross-entropy of ``model`` in eval mode: mean over jets and its standard error."""
+def per_jet(model, jets: dict[str, np.ndarray], batch_size: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+    """Per-jet unweighted cross-entropy of ``model`` in eval mode and whether its top class is the label."""
     import torch
     import torch.nn.functional as F
 
     model.eval()
-    losses = []
+    losses, correct = [], []
     with torch.no_grad():
         for s in range(0, jets["label"].shape[0], batch_size):
             out = model(torch.from_numpy(np.ascontiguousarray(jets["tracks"][s : s + batch_size], np.float32)),
                         torch.from_numpy(np.ascontiguousarray(jets["valid"][s : s + batch_size], bool)),
                         torch.from_numpy(np.ascontiguousarray(jets["jets"][s : s + batch_size], np.float32)))
             label = torch.from_numpy(jets["label"][s : s + batch_size].astype(np.int64))
-            losses.append(F.cross_entropy(out["logits"].float(), label, reduction="none").double().numpy())
-    values = np.concatenate(losses) if losses else np.zeros(0)
+            logits = out["logits"].float()
+            losses.append(F.cross_entropy(logits, label, reduction="none").double().numpy())
+            correct.append((logits.argmax(dim=1) == label).numpy())
+    if not losses:
+        return np.zeros(0), np.zeros(0, dtype=bool)
+    return np.concatenate(losses), np.concatenate(correct)
+
+
+def _mean_err(values: np.ndarray) -> tuple[float, float]:
     if values.size == 0:
         return math.nan, math.nan
     return float(values.mean()), float(values.std(ddof=1) / math.sqrt(values.size)) if values.size > 1 else 0.0
 
 
+def mean_loss(model, jets: dict[str, np.ndarray], batch_size: int = 1024) -> tuple[float, float]:
+    """Unweighted cross-entropy of ``model`` in eval mode: mean over jets and its standard error."""
+    return _mean_err(per_jet(model, jets, batch_size)[0])
+
+
+def loss_and_error(model, jets: dict[str, np.ndarray], batch_size: int = 1024) -> dict:
+    """Mean cross-entropy and misclassification rate (argmax over b, c, light) with standard errors."""
+    losses, correct = per_jet(model, jets, batch_size)
+    loss, loss_err = _mean_err(losses)
+    error, error_err = _mean_err(1.0 - correct.astype(np.float64))
+    return {"loss": loss, "loss_err": loss_err, "error": error, "error_err": error_err, "n_jets": int(losses.size)}
+
+
 def measure(model, train: Path, val: Path, max_jets: int = DEFAULT_MAX_JETS, seed: int = 1,
             chunk_size: int = DEFAULT_CHUNK) -> dict:
-    """Train and validation loss of ``model`` on ``n = min(max_jets, n_train, n_val)`` jets each."""
+    """Train and validation loss (and misclassification rate) of ``model`` on ``n = min(max_jets,
+    n_train, n_val)`` jets each."""
     n = min(int(max_jets), n_jets(train), n_jets(val))
     if n < 2:
         raise JettagError(f"{train} / {val}: {n} jets; need at least 2 in each split")
-    t_loss, t_err = mean_loss(model, random_jets(train, n, seed, chunk_size))
-    v_loss, v_err = mean_loss(model, random_jets(val, n, seed, chunk_size))
-    return {"train_loss": t_loss, "train_loss_err": t_err, "val_loss": v_loss, "val_loss_err": v_err,
-            "gap": v_loss - t_loss, "gap_err": math.hypot(t_err, v_err), "n_jets": n}
+    t = loss_and_error(model, random_jets(train, n, seed, chunk_size))
+    v = loss_and_error(model, random_jets(val, n, seed, chunk_size))
+    return {"train_loss": t["loss"], "train_loss_err": t["loss_err"], "val_loss": v["loss"],
+            "val_loss_err": v["loss_err"], "gap": v["loss"] - t["loss"], "gap_err": math.hypot(t["loss_err"], v["loss_err"]),
+            "n_jets": n, "train_error": t["error"], "train_error_err": t["error_err"], "val_error": v["error"],
+            "val_error_err": v["error_err"]}
 
 
 def write(output: Path, result: dict) -> None:

@@ -34,7 +34,7 @@ from jettag.search_space import (  # noqa: F401  (the study's callers read them 
 from jettag.studies import base, common
 from jettag.studies import headline as hl
 from jettag.studies.registry import Study, register
-from jettag.taggers import split_tagger
+from jettag.tagger_names import split_tagger
 
 
 def trial_name(model: str, index: int) -> str:

@@ -31,7 +31,7 @@ from jettag.errors import JettagError
 from jettag.studies import base, common
 from jettag.studies import headline as hl
 from jettag.studies.registry import Study, register
-from jettag.taggers import join_tagger, seed_tagger
+from jettag.tagger_names import join_tagger, seed_tagger
 
 ROLES = ("source", "target", "finetune", "scratch")
 ROLE_TEXT = {"source": "trained on {source}", "target": "trained on {target}",

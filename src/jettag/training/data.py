@@ -5,7 +5,8 @@ with one HDF5 read per dataset and block. Each epoch the block order and the jet
 are permuted with a generator seeded by ``(seed, epoch)`` only, so the data order of an epoch does
 not depend on anything that came before it (a resumed run sees the same batches). A background
 thread reads and permutes the next block while the model trains on the current one. Memory is
-bounded by about ``(prefetch + 1) * block_size`` jets.
+bounded by about ``(prefetch + 1) * block_size`` jets. With ``augment`` (training only) every
+block is rotated / reflected jet by jet after the permutation (:mod:`jettag.training.augment`).
 
 With ``world_size > 1`` every rank walks the same global batch sequence and keeps its own slice
 of each global batch (``batch_size / world_size`` jets), so the union over ranks of one step is
@@ -149,8 +150,9 @@ class H5Batches:
     def __init__(self, path: Path, batch_size: int, *, shuffle: bool = True, seed: int = 0,
                  block_size: int = 32768, max_jets: int | None = None, rank: int = 0,
                  world_size: int = 1, prefetch: int = 1, drop_last: bool = False, shard: str = "slice",
-                 pin_memory: bool = False):
+                 pin_memory: bool = False, augment=None):
         self.path = Path(path)
+        self.augment = augment  # a jettag.training.augment.Augmentation (training only) or None
         self.batch_size = int(batch_size)
         self.world_size = int(world_size)
         self.rank = int(rank)
@@ -220,6 +222,8 @@ class H5Batches:
                 block = _read_block(f, start, stop)
                 if perm is not None:
                     block = {k: v[perm] for k, v in block.items()}
+                if self.augment is not None:
+                    block = self.augment.apply(block, self.augment.generator(self.seed, self.epoch, start))
                 for b0 in range(0, n, self.batch_size):
                     b1 = min(b0 + self.batch_size, n)
                     mine = not striding or count % self.world_size == self.rank

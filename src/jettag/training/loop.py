@@ -18,6 +18,7 @@ import torch
 
 from jettag.training import diagnostics as diag
 from jettag.training import distributed as dist_utils
+from jettag.training.augment import Augmentation
 from jettag.training.callbacks import Callback, default_callbacks
 from jettag.training.data import H5Batches, check_inputs, feature_names, n_jets, read_norm
 from jettag.training.early_stopping import EarlyStopping
@@ -85,6 +86,7 @@ def _setup(run: RunConfig) -> TrainState:
         run.data_dir / "train.h5", batch_size, shuffle=bool(opts["shuffle"]), seed=seed,
         block_size=block_size, max_jets=opts["max_train_jets"], rank=info.rank,
         world_size=info.world_size, prefetch=prefetch, pin_memory=device.type == "cuda",
+        augment=Augmentation.build(opts.get("augment"), names, jet_names),
     )
     val_loader = H5Batches(run.data_dir / "val.h5", max(batch_size, 1024), shuffle=False,
                            block_size=block_size, rank=info.rank, world_size=info.world_size,
