@@ -112,3 +112,10 @@ def test_extra_seeds_of_a_main_model_train_like_the_model():
     # the studies' seeds of the same number are the shorter study trainings, a different tagger
     study_seed2 = taggers.plan_tagger(cfg, f"{model}--seed2").spec["training"]
     assert study_seed2["seed"] == 2 and study_seed2["epochs"] == 6
+
+
+def test_relative_and_absolute_coordinates_differ_only_in_the_coordinates(cfg):
+    rel = taggers.plan_tagger(cfg, "dips--relative").spec["track_features"]
+    ab = taggers.plan_tagger(cfg, "dips--absolute").spec["track_features"]
+    assert [f for f in rel if f not in ("deta", "dphi")] == [f for f in ab if f not in ("eta", "phi")]
+    assert "log_pt" in rel and "log_pt" in ab  # the same pT input in both

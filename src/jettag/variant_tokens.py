@@ -19,7 +19,8 @@ ever evaluated). A study that needs a new kind of training adds one handler and 
 ``bs{B}`` / ``lr{X}``       batch size B / learning rate X (spelled ``f"{X:g}"``), used as given
                             (``lr_scaling: none``) unless with ``lrscaled``
 ``lrscaled``                ``studies.batch_lr.scaling`` from ``studies.batch_lr.reference_batch_size``
-``relative`` / ``absolute`` deta, dphi, dr  /  eta, phi, log_pt instead of the kinematics group
+``relative`` / ``absolute`` deta, dphi, log_pt  /  eta, phi, log_pt instead of the kinematics group
+                            (the same pT input: only the coordinates differ)
 ``augment``                 on-the-fly rotations in phi / reflections in eta of the training jets
                             (``training.augment`` from ``studies.augmentation``)
 ``{sample}``                trained on another sample of the config (e.g. ``zprime``)
@@ -157,7 +158,7 @@ def _depth(p: Plan, m: re.Match) -> None:
 #: Feature swaps of the feature-choice study: (replace, with).
 FEATURE_CHOICES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "nolog": (("log_pt_frac", "log_dr"), ("pt_frac", "dr")),
-    "relative": (TRACK_GROUPS["kinematics"], ("deta", "dphi", "dr")),
+    "relative": (TRACK_GROUPS["kinematics"], ("deta", "dphi", "log_pt")),
     "absolute": (TRACK_GROUPS["kinematics"], ("eta", "phi", "log_pt")),
 }
 

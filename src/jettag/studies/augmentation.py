@@ -43,7 +43,7 @@ REFERENCE = "relative"
 DESCRIPTIONS = {
     "absolute": "absolute (eta, phi, log pT)",
     "absolute--augment": "absolute + augmentation",
-    "relative": "relative (deta, dphi, dR)",
+    "relative": "relative (deta, dphi, log pT)",
 }
 TRANSFORMS = ("rotate", "reflect")
 

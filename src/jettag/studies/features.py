@@ -33,7 +33,7 @@ from jettag.tagger_names import join_tagger
 DESCRIPTIONS = {
     "baseline": "log(pT frac), log(dR) (as configured)",
     "nolog": "pT frac, dR (no log)",
-    "relative": "relative: deta, dphi, dR",
+    "relative": "relative: deta, dphi, log pT",
     "absolute": "absolute: eta, phi, log pT",
 }
 
