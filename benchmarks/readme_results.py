@@ -7,13 +7,17 @@ Reads ``<results>/metrics/performance.csv``, ``<results>/metrics/comparisons.csv
 ``<!-- readme-results:end -->`` with the table of light/c rejection at the working point (binomial
 error and 68 % paired-bootstrap interval) and the AUC, each tagger's paired comparison with the
 reference tagger and its verdict, plus the commit of the checkout the run was made in (``git
-rev-parse --short HEAD`` in the folder holding ``results/``) and the config hash.
+rev-parse --short HEAD`` in the folder holding ``results/``), the config hash and the wall time
+of each ``snakemake`` run in that folder (from the first and last time stamps of its log in
+``.snakemake/log/``, with the number of jobs it ran).
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import datetime
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -30,6 +34,38 @@ FAMILY = {"ip3d": "IP3D-like", "deepsets": "Deep Sets", "rnn": "RNN", "transform
 def commit(where: Path) -> str:
     proc = subprocess.run(["git", "-C", str(where), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
     return proc.stdout.strip() or "unknown"
+
+
+_STAMP = re.compile(r"^\[(\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4})\]$", re.M)
+_DONE = re.compile(r"^(\d+) of (\d+) steps \(100%\) done$", re.M)
+
+
+def runs(where: Path) -> list[tuple[int, float]]:
+    """(jobs, wall seconds) of each completed ``snakemake`` run logged in ``where/.snakemake/log``."""
+    out = []
+    for log in sorted((where / ".snakemake" / "log").glob("*.snakemake.log")):
+        text = log.read_text(errors="replace")
+        done, stamps = _DONE.findall(text), _STAMP.findall(text)
+        if not done or len(stamps) < 2:
+            continue
+        t0, t1 = (datetime.datetime.strptime(" ".join(s.split()), "%a %b %d %H:%M:%S %Y") for s in (stamps[0], stamps[-1]))
+        out.append((int(done[-1][1]), (t1 - t0).total_seconds()))
+    return out
+
+
+def _duration(seconds: float) -> str:
+    m, s = divmod(int(round(seconds)), 60)
+    return f"{m} min {s} s" if m else f"{s} s"
+
+
+def timing(where: Path) -> str:
+    logged = runs(where)
+    if not logged:
+        return ""
+    parts = [f"{jobs} jobs in {_duration(secs)}" for jobs, secs in logged]
+    return (" Wall time of `snakemake` in that checkout (first to last time stamp of each run's log): "
+            + (parts[0] if len(parts) == 1 else parts[0] + "; then, after changes, " + ", ".join(parts[1:]))
+            + ".")
 
 
 def _interval(r: dict, key: str) -> str:
@@ -66,7 +102,8 @@ def table(results: Path, wp: str) -> str:
         f"(written by `python benchmarks/readme_results.py`). Rejections of each model's first "
         f"training seed: value ± binomial error [68 % paired-bootstrap interval]; the last column is the paired light-rejection ratio to "
         f"{reference} on the same test jets (`results/metrics/comparisons.csv`: the mean over a "
-        f"model's seeds, their spread included) and its verdict at 3 standard deviations.",
+        f"model's seeds, their spread included) and its verdict at 3 standard deviations."
+        + timing(results.resolve().parent),
         "",
         f"| tagger | light rejection | c rejection | AUC (b vs light) | light rejection / {reference} |",
         "|---|---|---|---|---|",

@@ -49,3 +49,18 @@ def test_the_block_comes_from_the_tables(tmp_path: Path):
     ip3d = next(line for line in text.splitlines() if line.startswith("| IP3D-like (ip3d)"))
     assert ip3d.endswith("| reference |")
     assert "ip3d / dips 0.136 [0.12, 0.15]: worse" in text
+
+
+def test_wall_times_come_from_the_snakemake_logs(tmp_path: Path):
+    logs = tmp_path / ".snakemake" / "log"
+    logs.mkdir(parents=True)
+    (logs / "2026-01-02T100000.000000.snakemake.log").write_text(
+        "Building DAG of jobs...\n[Fri Jan  2 10:00:05 2026]\nrule generate:\n"
+        "[Fri Jan  2 10:20:07 2026]\n215 of 215 steps (100%) done\n")
+    (logs / "2026-01-02T110000.000000.snakemake.log").write_text(
+        "[Fri Jan  2 11:00:00 2026]\n[Fri Jan  2 11:00:45 2026]\n9 of 9 steps (100%) done\n")
+    (logs / "2026-01-02T120000.000000.snakemake.log").write_text(  # killed: not a completed run
+        "[Fri Jan  2 12:00:00 2026]\n[Fri Jan  2 12:05:00 2026]\n3 of 9 steps (33%) done\n")
+    module = _load()
+    assert module.runs(tmp_path) == [(215, 1202.0), (9, 45.0)]
+    assert "215 jobs in 20 min 2 s; then, after changes, 9 jobs in 45 s" in module.timing(tmp_path)
