@@ -124,3 +124,14 @@ def test_summary_numbers(tmp_path):
     text = augmentation.headline(list(csv.DictReader(out.open())))
     assert "slower" in text and "2.22 x relative's" in text
     assert "absolute 1, augmented 0.2, relative 0" in text
+
+
+def test_invariance_ratio_carries_the_seed_spread():
+    from jettag.studies.augmentation import invariance_ratio
+
+    aug = {"rotate_delta_db": "0.05", "rotate_delta_db_spread": "0.005", "seeds": "3"}
+    ab = {"rotate_delta_db": "0.2", "rotate_delta_db_spread": "0.02", "seeds": "3"}
+    assert invariance_ratio(aug, ab) == "0.25 x (smaller)"  # log(0.25) / 0.082 = -17 sigma
+    noisy = {"rotate_delta_db": "0.18", "rotate_delta_db_spread": "0.05", "seeds": "2"}
+    assert "no significant difference (MDE" in invariance_ratio(noisy, ab)
+    assert invariance_ratio({**aug, "seeds": "1"}, ab).endswith("(no seed spread)")

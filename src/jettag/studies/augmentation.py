@@ -27,9 +27,18 @@ import numpy as np
 
 from jettag.atomic import write_text_atomic
 from jettag.errors import JettagError
+from jettag.evaluation.statistics import SIGNIFICANCE
 from jettag.studies import base, common
 from jettag.studies import headline as hl
-from jettag.studies.convergence import Run, mean_spread, pm, read_run, seed_mean, steps_comparison
+from jettag.studies.convergence import (
+    Run,
+    mean_spread,
+    plot_val_loss,
+    pm,
+    read_run,
+    seed_mean,
+    steps_comparison,
+)
 from jettag.studies.registry import Study, register
 from jettag.tagger_names import join_tagger
 
@@ -204,7 +213,7 @@ def step_summary(spec: dict, inputs, output: Path, data_dir=None) -> None:
             if r["reference"]:
                 r["reference"] = members[REFERENCE][0]
         rows += model_rows
-        _plot_loss(spec, model, runs, model_rows[0]["target_val_loss"], output)
+        plot_val_loss(spec, model, runs, model_rows[0]["target_val_loss"], output, DESCRIPTIONS)
         _plot_invariance(spec, model, model_rows, output)
     common.write_table(output, rows, COLUMNS, _display(wp), "Augmentation or symmetric inputs", _notes(spec))
 
@@ -241,22 +250,6 @@ def _notes(spec: dict) -> list[str]:
         "Light rejection: mean over seeds; ratio to the relative inputs paired on the same test jets "
         "(bootstrap) with the seed spread of both.",
     ]
-
-
-def _plot_loss(spec, model, runs, target, output):
-    from jettag.plotting.style import headroom_linear, tagger_colour
-
-    fig, ax = common.new_figure()
-    for i, (variant, rs) in enumerate(runs.items()):
-        for k, r in enumerate(rs):
-            ax.plot(r.steps, r.history.val_loss, "o-", color=tagger_colour(i), alpha=0.8, ms=3,
-                    label=DESCRIPTIONS.get(variant, variant) if k == 0 else None)
-    ax.axhline(target, color="grey", ls=":", label="target")
-    ax.set_xlabel("optimiser steps")
-    ax.set_ylabel("validation loss")
-    headroom_linear(ax, 0.45)
-    ax.legend(loc="upper right", fontsize=10)
-    common.finish(fig, ax, spec, output, f"val_loss_{model}", [f"{model}, one line per seed"])
 
 
 def _plot_invariance(spec, model, rows, output):
@@ -309,6 +302,23 @@ def summary_inputs(cfg: dict, spec: dict) -> list[str]:
             + [invariance_file(cfg, t) for t in taggers])
 
 
+def invariance_ratio(row: dict, reference: dict, threshold: float = SIGNIFICANCE) -> str:
+    """|Delta D_b| under rotations of ``row`` over ``reference``'s, with the error of the two seed
+    means and its verdict (``smaller``/``larger`` at ``threshold`` standard deviations)."""
+    m, r = hl.num(row["rotate_delta_db"]), hl.num(reference["rotate_delta_db"])
+    sm, sr = hl.num(row["rotate_delta_db_spread"]), hl.num(reference["rotate_delta_db_spread"])
+    n, nr = int(hl.num(row["seeds"])), int(hl.num(reference["seeds"]))
+    if not (m > 0 and r > 0) or n < 2 or nr < 2:
+        return f"{hl.fmt(m / r) if r > 0 else 'n/a'} x (no seed spread)"
+    sigma = math.sqrt((sm / m) ** 2 / n + (sr / r) ** 2 / nr)
+    sig = math.log(m / r) / sigma if sigma > 0 else 0.0
+    if abs(sig) >= threshold:
+        verdict = "smaller" if sig < 0 else "larger"
+    else:
+        verdict = f"no significant difference (MDE {100 * math.expm1(threshold * sigma):.2g} %)"
+    return f"{hl.fmt(m / r)} x ({verdict})"
+
+
 def headline(rows: list[dict[str, str]]) -> str:
     parts = []
     for model, rs in hl.by_key(rows).items():
@@ -322,7 +332,8 @@ def headline(rows: list[dict[str, str]]) -> str:
         parts.append(f"{model} absolute + augmentation ({aug['seeds']} seeds): "
                      f"{hl.fmt(hl.num(aug['steps_to_target']))} ± {hl.fmt(hl.num(aug['steps_to_target_spread']))} "
                      f"optimiser steps to the target loss, {hl.fmt(hl.num(aug['steps_ratio']))} x relative's "
-                     f"({aug['steps_verdict']}); {hl.verdict_text(aug)}; mean |ΔD_b| under a rotation in φ: {inv}")
+                     f"({aug['steps_verdict']}); {hl.verdict_text(aug)}; mean |ΔD_b| under a rotation in φ: {inv}"
+                     + (f"; augmented / absolute: {invariance_ratio(aug, by['absolute'])}" if "absolute" in by else ""))
     return hl.sentence(parts)
 
 

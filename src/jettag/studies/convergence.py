@@ -99,3 +99,20 @@ def seed_mean(variant: str, taggers: list[str], per_seed: list[common.Metrics]) 
                           c_rej=float(values["c_rej"].mean()),
                           c_rej_err=float(values["c_rej"].std(ddof=1) / math.sqrt(n)),
                           auc=float(values["auc"].mean()), n_test=first.n_test)
+
+
+def plot_val_loss(spec: dict, model: str, runs: dict, target: float, output, descriptions: dict) -> None:
+    """Validation loss vs optimiser steps of each variant (one line per seed), the target marked."""
+    from jettag.plotting.style import headroom_linear, tagger_colour
+
+    fig, ax = common.new_figure()
+    for i, (variant, rs) in enumerate(runs.items()):
+        for k, r in enumerate(rs):
+            ax.plot(r.steps, r.history.val_loss, "o-", color=tagger_colour(i), alpha=0.8, ms=3,
+                    label=descriptions.get(variant, variant) if k == 0 else None)
+    ax.axhline(target, color="grey", ls=":", label="target")
+    ax.set_xlabel("optimiser steps")
+    ax.set_ylabel("validation loss")
+    headroom_linear(ax, 0.45)
+    ax.legend(loc="upper right", fontsize=10)
+    common.finish(fig, ax, spec, output, f"val_loss_{model}", [f"{model}, one line per seed"])

@@ -26,7 +26,15 @@ import numpy as np
 from jettag.errors import JettagError
 from jettag.studies import base, common
 from jettag.studies import headline as hl
-from jettag.studies.convergence import Run, mean_spread, pm, read_run, seed_mean, steps_comparison
+from jettag.studies.convergence import (
+    Run,
+    mean_spread,
+    plot_val_loss,
+    pm,
+    read_run,
+    seed_mean,
+    steps_comparison,
+)
 from jettag.studies.registry import Study, register
 from jettag.tagger_names import join_tagger
 
@@ -105,7 +113,7 @@ def step_summary(spec: dict, inputs, output: Path, data_dir=None) -> None:
             if r["reference"]:
                 r["reference"] = members["baseline"][0]
         rows += model_rows
-        _plot(spec, model, runs, model_rows[0]["target_val_loss"], output)
+        plot_val_loss(spec, model, runs, model_rows[0]["target_val_loss"], output, DESCRIPTIONS)
     display = [
         ("model", "model"), ("inputs", "inputs"), ("seeds", "seeds"),
         ("steps to target", lambda r: pm(r["steps_to_target"], r["steps_to_target_spread"])),
@@ -127,22 +135,6 @@ def step_summary(spec: dict, inputs, output: Path, data_dir=None) -> None:
         "with the seed spread of both.",
     ]
     common.write_table(output, rows, COLUMNS, display, "Feature choice: log transform and coordinates", notes)
-
-
-def _plot(spec, model, runs, target, output):
-    from jettag.plotting.style import headroom_linear, tagger_colour
-
-    fig, ax = common.new_figure()
-    for i, (variant, rs) in enumerate(runs.items()):
-        for k, r in enumerate(rs):
-            ax.plot(r.steps, r.history.val_loss, "o-", color=tagger_colour(i), alpha=0.8, ms=3,
-                    label=DESCRIPTIONS.get(variant, variant) if k == 0 else None)
-    ax.axhline(target, color="grey", ls=":", label="target")
-    ax.set_xlabel("optimiser steps")
-    ax.set_ylabel("validation loss")
-    headroom_linear(ax, 0.45)
-    ax.legend(loc="upper right", fontsize=10)
-    common.finish(fig, ax, spec, output, f"val_loss_{model}", [f"{model}, one line per seed"])
 
 
 # --------------------------------------------------------------------------------------------
