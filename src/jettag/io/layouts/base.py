@@ -41,6 +41,21 @@ class RawChunk:
         return self.raw[self.refs[context]]
 
 
+#: Mapping entries for formats that store no hit counts or truth origins (NanoAOD, Delphes): a
+#: nominal good track that passes the default track selection, origin unknown (-1).
+NOMINAL_TRACK_QUALITY: dict[str, dict] = {
+    "numberOfInnermostPixelLayerHits": {"constant": 1},
+    "numberOfNextToInnermostPixelLayerHits": {"constant": 1},
+    "numberOfPixelHits": {"constant": 4},
+    "numberOfSCTHits": {"constant": 8},
+    "numberOfPixelHoles": {"constant": 0},
+    "numberOfSCTHoles": {"constant": 0},
+    "numberOfPixelSharedHits": {"constant": 0},
+    "numberOfSCTSharedHits": {"constant": 0},
+    "truthOrigin": {"constant": -1},
+}
+
+
 def broadcast(value, ref):
     """``value`` (array or number) broadcast to the structure of ``ref``."""
     if not isinstance(value, ak.Array):

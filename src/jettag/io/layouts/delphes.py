@@ -21,7 +21,7 @@ import awkward as ak
 import numpy as np
 
 from jettag.errors import JettagError
-from jettag.io.layouts.base import Layout, RawChunk, group_by_jet_index
+from jettag.io.layouts.base import NOMINAL_TRACK_QUALITY, Layout, RawChunk, group_by_jet_index
 
 FLAVOR = "Jet.Flavor"
 LABEL = "Jet.FlavorLabel"
@@ -48,16 +48,7 @@ DELPHES_MAPPING: dict = {
         "z0SinTheta": {"divide": ["Track.DZ", _COSH_ETA]},
         "sigma_d0": "Track.ErrorD0",
         "sigma_z0SinTheta": {"divide": ["Track.ErrorDZ", _COSH_ETA]},
-        # Delphes stores no hit counts: a nominal good track (passes the default selection).
-        "numberOfInnermostPixelLayerHits": {"constant": 1},
-        "numberOfNextToInnermostPixelLayerHits": {"constant": 1},
-        "numberOfPixelHits": {"constant": 4},
-        "numberOfSCTHits": {"constant": 8},
-        "numberOfPixelHoles": {"constant": 0},
-        "numberOfSCTHoles": {"constant": 0},
-        "numberOfPixelSharedHits": {"constant": 0},
-        "numberOfSCTSharedHits": {"constant": 0},
-        "truthOrigin": {"constant": -1},
+        **NOMINAL_TRACK_QUALITY,  # no hit counts stored: a nominal good track
     },
     "link": {
         "jet_pt": "Jet.PT",

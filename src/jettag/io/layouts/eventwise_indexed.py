@@ -3,7 +3,7 @@ constituents, each constituent naming its jet by index (CMS NanoAOD / PFNano).""
 
 from __future__ import annotations
 
-from jettag.io.layouts.base import Layout, RawChunk, group_by_jet_index
+from jettag.io.layouts.base import NOMINAL_TRACK_QUALITY, Layout, RawChunk, group_by_jet_index
 
 #: CMS NanoAOD / PFNano: ``Jet_*`` per event, constituents ``JetPFCands_*`` linked by
 #: ``JetPFCands_jetIdx``; lengths in cm; no hit counts (constants: see docs/inputs.md).
@@ -27,16 +27,7 @@ NANOAOD_MAPPING: dict = {
             "divide": ["JetPFCands_dzErr", {"cosh": "JetPFCands_eta"}],
             "unit": "cm",
         },
-        # NanoAOD stores no hit counts: a nominal good track (passes the default selection).
-        "numberOfInnermostPixelLayerHits": {"constant": 1},
-        "numberOfNextToInnermostPixelLayerHits": {"constant": 1},
-        "numberOfPixelHits": {"constant": 4},
-        "numberOfSCTHits": {"constant": 8},
-        "numberOfPixelHoles": {"constant": 0},
-        "numberOfSCTHoles": {"constant": 0},
-        "numberOfPixelSharedHits": {"constant": 0},
-        "numberOfSCTSharedHits": {"constant": 0},
-        "truthOrigin": {"constant": -1},
+        **NOMINAL_TRACK_QUALITY,  # no hit counts stored: a nominal good track
     },
     "link": {"index": "JetPFCands_jetIdx"},
     # tracks: charged candidates with stored track details (d0Err = -1 when absent, e.g. the
