@@ -32,9 +32,12 @@ def copy_repo(dest: Path) -> Path:
     return dest
 
 
-def run_snakemake(workdir: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+def run_snakemake(workdir: Path, *args: str, targets: tuple[str, ...] = (), timeout: int = 900
+                  ) -> subprocess.CompletedProcess:
+    """The smoke workflow in ``workdir`` (``targets``: default all; they go before ``--configfile``,
+    which takes every word after it)."""
     snakemake = Path(sys.executable).parent / "snakemake"
-    cmd = [str(snakemake), "--cores", "2", "--configfile", "config/smoke.yaml", *args]
+    cmd = [str(snakemake), *targets, "--cores", "2", "--configfile", "config/smoke.yaml", *args]
     return subprocess.run(
         cmd, cwd=workdir, env=workflow_env(), capture_output=True, text=True, timeout=timeout
     )

@@ -132,6 +132,37 @@ def test_packed_forward_equals_padded_forward(train, kw):
         assert torch.allclose(g, grads[1][name], atol=1e-5, rtol=1e-4), name
 
 
+@pytest.mark.parametrize("kw", [{}, {"norm": "batchnorm", "pool_heads": 2}])
+def test_packed_forward_equals_padded_forward_on_many_track_counts(kw):
+    """Every bucket of the packed attention (short jets several to a block-diagonal sequence,
+    incomplete last sequences, long jets one per sequence) and scattered valid slots: outputs and
+    gradients equal those of the padded forward."""
+    m = model(**kw).train()
+    twin = model(**kw)
+    twin.load_state_dict(m.state_dict())
+    twin.packed = False
+    twin.train()
+    g = torch.Generator().manual_seed(3)
+    n = torch.arange(64) % 41  # 0..40 tracks, empty jets included
+    valid = (torch.arange(40)[None] < n[:, None])[:, torch.randperm(40, generator=g)]
+    tracks = torch.randn(64, 40, len(FEAT), generator=g) * valid[..., None]
+    jets = torch.randn(64, len(JETF), generator=g)
+    label = torch.randint(0, 3, (64,), generator=g)
+    origin = torch.randint(0, len(TRACK_ORIGINS), valid.shape, generator=g).masked_fill(~valid, -1)
+    outs, grads = [], []
+    for net in (m, twin):
+        out = net(tracks, valid, jets)
+        loss = F.cross_entropy(out["logits"], label) + F.cross_entropy(
+            out["track_logits"].flatten(0, 1), origin.flatten(), ignore_index=-1)
+        loss.backward()
+        outs.append(out)
+        grads.append({k: p.grad for k, p in net.named_parameters()})
+    for key in ("logits", "track_logits"):
+        assert torch.allclose(outs[0][key], outs[1][key], atol=1e-5), key
+    for name, grad in grads[0].items():
+        assert torch.allclose(grad, grads[1][name], atol=1e-5, rtol=1e-4), name
+
+
 def test_parameter_names_and_shapes_unchanged():
     """Checkpoints of earlier versions (nn.TransformerEncoderLayer parameters) still load."""
     m = model()

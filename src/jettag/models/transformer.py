@@ -5,11 +5,11 @@ Jets with no valid track: a fully masked attention row gives NaN, so for those j
 unmasked as a dummy key (its input is zero); the pooling and the outputs ignore it.
 
 Training and scoring run the *packed* forward: every per-track operation (initialiser, layer
-norms, projections, feed-forward, track head) works on the attending tracks only, gathered into
-one ``(N, D)`` matrix, and only the attention itself sees the padded ``(B, L)`` layout, through
-``scaled_dot_product_attention`` with the padding mask. It computes what the padded
-``nn.TransformerEncoderLayer`` forward computes (``padded_forward``, kept for the ONNX export and
-tested equal to float rounding), without the work on padded slots; attention runs per bucket of
+norms, projections, feed-forward, pooling weights and sum, track head) works on the attending
+tracks only, gathered into one ``(N, D)`` matrix; only the attention (through
+``scaled_dot_product_attention`` with the padding mask) and the pooling softmax see padded
+layouts. It computes what the padded ``nn.TransformerEncoderLayer`` forward computes
+(``padded_forward``, kept for the ONNX export and tested equal to float rounding), without the work on padded slots; attention runs per bucket of
 jets of similar track counts (``Packing``), so it costs ~ the sum of squared track counts rather
 than the batch size times the longest jet's. Parameter names are those of
 ``nn.TransformerEncoderLayer``, so checkpoints of either form load into the other.
@@ -25,7 +25,7 @@ from torch.nn import functional as F
 
 from jettag.flavours import CLASSES, TRACK_ORIGINS
 from jettag.models.base import NeuralTagger
-from jettag.models.blocks import AttentionPooling, DenseBlock
+from jettag.models.blocks import AttentionPooling, DenseBlock, masked_softmax
 from jettag.models.spec import TransformerSpec
 
 
@@ -105,7 +105,7 @@ class TransformerTagger(NeuralTagger):
         for layer in self.layers:
             x = _packed_layer(layer, x, pack)
         x = self.final_norm(x).masked_fill(~vrows.unsqueeze(-1), 0.0)
-        out = {"logits": self.head(self.pool(_scatter(x, pack.rows, B, L), valid))}
+        out = {"logits": self.head(_packed_pool(self.pool, x, valid, pack.rows))}
         if self.aux is not None:
             out["track_logits"] = _scatter(self.aux(x, vrows), pack.rows, B, L)
         return out
@@ -141,10 +141,27 @@ def _attending(valid: torch.Tensor) -> torch.Tensor:
     return valid | (empty & first)
 
 
+def _packed_pool(
+    pool: AttentionPooling, x: torch.Tensor, valid: torch.Tensor, rows: torch.Tensor
+) -> torch.Tensor:
+    """``pool(padded x, valid)`` from the packed rows ``x`` ``(N, D)``: the scores are scattered
+    to the padded ``(B, L, heads)`` layout for the masked softmax, the weighted sum runs over the
+    packed rows (no ``(B, L, D)`` tensor, no work on padded slots)."""
+    B, L = valid.shape
+    w = masked_softmax(_scatter(pool.score(x), rows, B, L), valid, dim=1)  # (B, L, H)
+    w = w.reshape(B * L, -1).index_select(0, rows)  # (N, H); zero at the dummy slots
+    xh = (w.unsqueeze(-1) * x.unflatten(-1, (pool.heads, -1))).flatten(1)
+    return x.new_zeros(B, x.shape[-1]).index_add(0, torch.div(rows, L, rounding_mode="floor"), xh)
+
+
 def _scatter(x: torch.Tensor, rows: torch.Tensor, B: int, L: int) -> torch.Tensor:
     """Packed ``(N, D)`` rows -> padded ``(B, L, D)``, zero elsewhere."""
-    out = x.new_zeros(B * L, x.shape[-1]).index_copy(0, rows, x)
+    out = x.new_zeros(B * L, x.shape[-1])
+    out.index_copy_(0, rows, x)  # in place: the out-of-place form clones the zeros first
     return out.view(B, L, -1)
+
+
+_SEQUENCE = 16  # jets of up to 8 tracks attend in sequences of this many slots (see Packing)
 
 
 @dataclass(frozen=True)
@@ -153,37 +170,54 @@ class Packing:
 
     Jets are grouped by their number of attending slots into buckets of lengths 1, 2, 4, 8, ...
     (each trimmed to its longest jet); the rows hold the buckets one after the other, jet by jet,
-    slot by slot. ``rows[i]``: the flat ``B * L`` index of packed row ``i``. Per bucket:
-    ``(first row, last row + 1, jets, length, dest, key_mask)`` with ``dest`` the row's position in
-    the bucket's padded ``(jets * length)`` layout: attention runs per bucket, so short jets do
-    not pay for the longest jet of the batch.
+    slot by slot. ``rows[i]``: the flat ``B * L`` index of packed row ``i``. Attention runs per
+    bucket on its padded layout, so short jets do not pay for the longest jet of the batch; the
+    buckets' layouts lie one after the other in one ``(sum(sizes), D)`` buffer, jets ``length``
+    rows apart, ``dest[i]`` being packed row ``i``'s place there. One gather into the buffer and
+    one back per layer (rather than one per bucket) keep the backward pass from zero-filling a
+    full-size gradient per bucket. Buckets of short jets put ``_SEQUENCE // length`` jets in one
+    attention sequence with a block-diagonal mask (each track sees its own jet's tracks only):
+    the same attention, in far fewer of the tiny per-(sequence, head) products that dominate its
+    cost on CPU; filler jets that complete the last sequence attend to themselves only (zero
+    rows, never gathered back). Per bucket: ``(sequences, slots, mask)``.
     """
 
     rows: torch.Tensor
-    buckets: tuple[tuple[int, int, int, int, torch.Tensor, torch.Tensor], ...]
+    dest: torch.Tensor
+    sizes: tuple[int, ...]
+    buckets: tuple[tuple[int, int, torch.Tensor], ...]
 
     @classmethod
     def of(cls, attend: torch.Tensor) -> Packing:
         B, L = attend.shape
+        device = attend.device
         n = attend.sum(1)  # >= 1 (dummy slot of empty jets)
         bucket = torch.ceil(torch.log2(n.double())).long()  # n in (2^(k-1), 2^k] -> k
         order = torch.argsort(bucket, stable=True)
         n_o, bucket_o = n[order], bucket[order]
-        slot = torch.arange(L, device=attend.device)
+        slot = torch.arange(L, device=device)
         rows = (order[:, None] * L + slot).reshape(-1)[attend[order].reshape(-1)]
-        starts = torch.cumsum(n_o, 0) - n_o
-        values, counts = torch.unique_consecutive(bucket_o, return_counts=True)
-        buckets, jet0 = [], 0
-        for _, count in zip(values.tolist(), counts.tolist(), strict=True):
-            jets = slice(jet0, jet0 + count)
-            length = int(n_o[jets].max())
-            local = torch.arange(count, device=attend.device)
-            keys = slot[:length] < n_o[jets, None]  # (count, length): attending slots first
-            dest = (local[:, None] * length + slot[:length]).reshape(-1)[keys.reshape(-1)]
-            r0 = int(starts[jet0])
-            buckets.append((r0, r0 + int(n_o[jets].sum()), count, length, dest, keys[:, None, None, :]))
-            jet0 += count
-        return cls(rows, tuple(buckets))
+        counts = torch.unique_consecutive(bucket_o, return_counts=True)[1].tolist()
+        buckets, sizes, starts, offset = [], [], [], 0
+        for count, n_b in zip(counts, n_o.split(counts), strict=True):
+            length = int(n_b.max())
+            per = max(1, _SEQUENCE // length)  # jets per attention sequence
+            seqs = -(-count // per)
+            keys = slot[:length] < n_b[:, None]  # (count, length): attending slots first
+            if per == 1:
+                mask = keys[:, None, None, :]
+            else:
+                filler = keys.new_ones(seqs * per - count, length)
+                keys = torch.cat([keys, filler]).view(seqs, 1, 1, per * length)
+                block = torch.arange(per * length, device=device) // length
+                mask = (block[:, None] == block[None, :]) & keys  # (seqs, 1, slots, slots)
+            buckets.append((seqs, per * length, mask))
+            sizes.append(seqs * per * length)
+            starts.append(offset + length * torch.arange(count, device=device))
+            offset += sizes[-1]
+        jet_start = torch.cat(starts)  # each jet's first row in the buffer
+        dest = (jet_start[:, None] + slot).reshape(-1)[(slot < n_o[:, None]).reshape(-1)]
+        return cls(rows, dest, tuple(sizes), tuple(buckets))
 
 
 def _packed_layer(layer: nn.TransformerEncoderLayer, x: torch.Tensor, pack: Packing) -> torch.Tensor:
@@ -193,12 +227,13 @@ def _packed_layer(layer: nn.TransformerEncoderLayer, x: torch.Tensor, pack: Pack
     heads = attn.num_heads
     qkv = F.linear(layer.norm1(x), attn.in_proj_weight, attn.in_proj_bias)
     dropout = attn.dropout if attn.training else 0.0
+    padded = qkv.new_zeros(sum(pack.sizes), qkv.shape[-1])
+    padded.index_copy_(0, pack.dest, qkv)  # zero at padding (masked keys stay finite)
     outs = []
-    for r0, r1, jets, length, dest, key_mask in pack.buckets:
-        part = qkv.new_zeros(jets * length, qkv.shape[-1]).index_copy(0, dest, qkv[r0:r1])
+    for part, (jets, length, key_mask) in zip(padded.split(pack.sizes), pack.buckets, strict=True):
         part = part.view(jets, length, 3, heads, -1).permute(2, 0, 3, 1, 4)
         o = F.scaled_dot_product_attention(part[0], part[1], part[2], attn_mask=key_mask, dropout_p=dropout)
-        outs.append(o.transpose(1, 2).reshape(jets * length, -1).index_select(0, dest))
-    o = torch.cat(outs) if len(outs) > 1 else outs[0]
+        outs.append(o.transpose(1, 2).reshape(jets * length, -1))
+    o = (torch.cat(outs) if len(outs) > 1 else outs[0]).index_select(0, pack.dest)
     x = x + layer.dropout1(attn.out_proj(o))
     return x + layer._ff_block(layer.norm2(x))
