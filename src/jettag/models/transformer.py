@@ -9,9 +9,9 @@ norms, projections, feed-forward, pooling weights and sum, track head) works on 
 tracks only, gathered into one ``(N, D)`` matrix; only the attention (through
 ``scaled_dot_product_attention`` with the padding mask) and the pooling softmax see padded
 layouts. It computes what the padded ``nn.TransformerEncoderLayer`` forward computes
-(``padded_forward``, kept for the ONNX export and tested equal to float rounding), without the work on padded slots; attention runs per bucket of
-jets of similar track counts (``Packing``), so it costs ~ the sum of squared track counts rather
-than the batch size times the longest jet's. Parameter names are those of
+(``padded_forward``, kept for the ONNX export and tested equal to float rounding), without the
+work on padded slots; attention runs per bucket of jets of similar track counts (``Packing``), so
+it costs ~ the sum of squared track counts rather than the batch size times the longest jet's. Parameter names are those of
 ``nn.TransformerEncoderLayer``, so checkpoints of either form load into the other.
 """
 
