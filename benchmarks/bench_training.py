@@ -30,7 +30,12 @@ import torch
 from jettag.features import JET_FEATURES, TRACK_FEATURES
 from jettag.training.data import H5Batches, TensorBatches, feature_names, load_all
 from jettag.training.options import training_options
-from jettag.training.step import autocast, build_optimizer, per_jet_loss, resolve_device
+from jettag.training.step import (
+    apply_gradients,
+    build_optimizer,
+    forward_loss,
+    resolve_device,
+)
 from jettag.training.toydata import make_toy_arrays, norm_from
 
 
@@ -90,12 +95,7 @@ def run(model, loader, device, steps: int, warmup: int) -> float:
                 t0 = time.perf_counter()
                 jets = 0
             batch = batch.to(device)
-            with autocast(device):
-                out = model(batch.tracks, batch.valid, batch.jets)
-            loss = per_jet_loss(out, batch, 0.0).mean()
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+            apply_gradients(opt, forward_loss(model, batch, device, 0.0)[2])
             done += 1
             jets += len(batch)
             if done >= steps + warmup:
@@ -126,12 +126,7 @@ def compare_forwards(fresh, mem, device, args) -> None:
             timed = steps >= args.warmup
             for name, (model, opt) in models.items():
                 t0, c0 = time.perf_counter(), time.process_time()
-                with autocast(device):
-                    out = model(batch.tracks, batch.valid, batch.jets)
-                loss = per_jet_loss(out, batch, 0.5).mean()
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
+                apply_gradients(opt, forward_loss(model, batch, device, 0.5)[2])
                 if device.type == "cuda":
                     torch.cuda.synchronize()
                 if timed:

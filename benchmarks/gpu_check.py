@@ -36,7 +36,12 @@ import torch
 
 from jettag.training.data import TensorBatches, feature_names, load_all
 from jettag.training.options import training_options
-from jettag.training.step import autocast, build_optimizer, per_jet_loss, resolve_device
+from jettag.training.step import (
+    apply_gradients,
+    build_optimizer,
+    forward_loss,
+    resolve_device,
+)
 from jettag.training.toydata import make_toy_arrays, norm_from, write_toy_h5
 
 MODELS = {
@@ -127,12 +132,7 @@ def train_steps(model, batches, device, steps: int, warmup: int) -> float:
             if device.type == "cuda":
                 torch.cuda.synchronize()
             t0, jets = time.perf_counter(), 0
-        with autocast(device):
-            out = model(batch.tracks, batch.valid, batch.jets)
-        loss = per_jet_loss(out, batch, 0.5).mean()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        apply_gradients(opt, forward_loss(model, batch, device, 0.5)[2])
         jets += len(batch)
     if device.type == "cuda":
         torch.cuda.synchronize()

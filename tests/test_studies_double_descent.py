@@ -95,3 +95,26 @@ def test_no_verdict_without_interpolation(tmp_path):
     rows = common.read_csv(out)
     assert {r["error_verdict"] for r in rows} == {"no interpolation"} and rows[0]["descent_start_params"] == ""
     assert "never interpolates" in double_descent.headline([{k: str(v) for k, v in r.items()} for r in rows])
+
+
+def test_the_curve_plots_train_and_test_error_and_marks_the_thresholds(tmp_path, monkeypatch):
+    from jettag.plotting import style
+
+    saved = []
+    monkeypatch.setattr(style, "save_figure", lambda fig, output, formats=(): saved.append(fig) or [])
+    spec, inputs = _inputs(tmp_path, {2: 0.4, 4: 0.2, 8: 0.005, 16: 0.0, 32: 0.0})
+    double_descent.step_summary(spec, inputs, tmp_path / "double_descent.csv")
+    rows = common.read_csv(tmp_path / "double_descent.csv")
+    (fig,) = saved
+    top, bottom = fig.axes
+    # bottom panel: train and test error in percent against the parameter counts
+    series = {c.get_label(): c.lines[0] for c in bottom.containers}  # errorbar: data line first
+    train, test = series["train error (noisy labels)"], series["test error"]
+    assert list(train.get_xdata()) == [PARAMS[w] for w in WIDTHS]
+    np.testing.assert_allclose(np.asarray(train.get_ydata(), dtype=float), [40, 20, 0.5, 0, 0])
+    np.testing.assert_allclose(np.asarray(test.get_ydata(), dtype=float), [100 * r["test_error"] for r in rows])
+    # the measured interpolation threshold (solid) and n_train x 3 (dashed) on both panels
+    for ax in (top, bottom):
+        vlines = {ln.get_label(): ln.get_xdata()[0] for ln in ax.get_lines() if ln.get_label().startswith(("interp", "$n"))}
+        assert vlines == {"interpolation (measured)": 1000, r"$n_\mathrm{train} \times 3$": 1200}
+    assert bottom.get_xscale() == top.get_xscale() == "log"

@@ -5,9 +5,11 @@ from jettag.errors import JettagError
 from jettag.features import JET_FEATURES, TRACK_FEATURES
 from jettag.training.data import Batch
 from jettag.training.step import (
+    apply_gradients,
     autocast,
     build_optimizer,
     evaluate,
+    forward_loss,
     l1_penalty,
     per_jet_loss,
     resolve_device,
@@ -59,3 +61,22 @@ def test_device_and_evaluate_on_cpu():
     assert res["n"] == 8
     expected = per_jet_loss(m(b.tracks, b.valid, b.jets), b, 0.0).double().mean().item()
     assert res["loss"] == pytest.approx(expected)
+
+
+def test_forward_loss_adds_the_l1_penalty_and_apply_gradients_steps_once():
+    norm = {"track": {k: {"mean": 0.0, "std": 1.0} for k in TRACK_FEATURES},
+            "jet": {k: {"mean": 0.0, "std": 1.0} for k in JET_FEATURES}}
+    torch.manual_seed(3)
+    m = TinyTagger(norm, TRACK_FEATURES, JET_FEATURES, hidden=4)
+    b = Batch(torch.randn(3, 2, len(TRACK_FEATURES)), torch.ones(3, 2, dtype=torch.bool),
+              torch.randn(3, len(JET_FEATURES)), torch.tensor([0, 1, 2]), torch.ones(3),
+              torch.full((3, 2), -1))
+    out, data_loss, loss = forward_loss(m, b, torch.device("cpu"), 0.0, l1=0.01)
+    assert torch.equal(data_loss, per_jet_loss(out, b, 0.0).mean())
+    assert loss.item() == pytest.approx(data_loss.item() + 0.01 * l1_penalty(m).item(), rel=1e-6)
+    before = [p.detach().clone() for p in m.parameters()]
+    opt = torch.optim.SGD(m.parameters(), lr=0.5)
+    apply_gradients(opt, loss)
+    # plain SGD: every parameter moved by exactly -lr * its gradient
+    for p, p0 in zip(m.parameters(), before, strict=True):
+        torch.testing.assert_close(p.detach(), p0 - 0.5 * p.grad)

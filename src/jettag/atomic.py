@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,3 +57,8 @@ def remove_stale_tmp(target: str | os.PathLike) -> None:
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text)
+
+
+def write_json_atomic(path: str | os.PathLike, obj, indent: int = 1) -> None:
+    """``obj`` as JSON (one trailing newline), written atomically."""
+    write_text_atomic(path, json.dumps(obj, indent=indent) + "\n")

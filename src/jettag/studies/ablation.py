@@ -194,8 +194,7 @@ def step_summary(spec: dict, inputs, output: Path, data_dir=None) -> None:
     wp = float(spec.get("wp", common.DEFAULT_WP))
     n_sigma = float(spec.get("significance", 2.0))
     scores = common.by_tagger(inputs, ".h5")
-    perms = {Path(p).stem.removeprefix("permutation_"): Path(p) for p in inputs
-             if Path(p).name.startswith("permutation_") and Path(p).suffix == ".csv"}
+    perms = common.by_tagger(inputs, ".csv", prefix="permutation_")
     rows = []
     for model, comp in spec["components"].items():
         loaded = {}

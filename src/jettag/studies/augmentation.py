@@ -19,13 +19,12 @@ the unrotated scores of the validation b-jets, never from the test split).
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
 import numpy as np
 
-from jettag.atomic import write_text_atomic
+from jettag.atomic import write_json_atomic
 from jettag.errors import JettagError
 from jettag.evaluation.statistics import SIGNIFICANCE
 from jettag.studies import base, common
@@ -137,7 +136,7 @@ def step_invariance(spec: dict, inputs, output: Path, data_dir=None) -> None:
                         _load(files["val.h5"], n), float(spec.get("wp", common.DEFAULT_WP)),
                         int(spec.get("invariance_seed", 1)))
     result["tagger"] = ckpt[0].parent.name
-    write_text_atomic(output, json.dumps(result, indent=1) + "\n")
+    write_json_atomic(output, result)
 
 
 # --------------------------------------------------------------------------------------------
@@ -189,8 +188,7 @@ def _taggers(taggers) -> list[str]:
 def step_summary(spec: dict, inputs, output: Path, data_dir=None) -> None:
     wp = float(spec.get("wp", common.DEFAULT_WP))
     scores, hists = common.by_tagger(inputs, ".h5"), common.histories(inputs)
-    invs = {json.loads(Path(p).read_text())["tagger"]: Path(p) for p in inputs
-            if Path(p).name.startswith("invariance_") and Path(p).suffix == ".json"}
+    invs = common.by_tagger(inputs, ".json", prefix="invariance_")
     rows = []
     for model, variants in spec["variants"].items():
         runs, loaded, metrics, inv = {}, {}, {}, {}
@@ -200,7 +198,7 @@ def step_summary(spec: dict, inputs, output: Path, data_dir=None) -> None:
             if missing:
                 raise JettagError(f"augmentation summary: scores, history or invariance of {missing} missing")
             runs[variant] = [read_run(hists[t]) for t in taggers]
-            inv[variant] = [json.loads(invs[t].read_text()) for t in taggers]
+            inv[variant] = [common.read_step_json(invs[t], "augmentation invariance") for t in taggers]
             for t in taggers:
                 loaded[t] = common.read_scores(scores[t])
             metrics[variant] = seed_mean(variant, taggers, [common.scores_metrics(loaded[t], [wp])[0] for t in taggers])

@@ -188,8 +188,7 @@ def step_summary(spec: dict, inputs, output: Path, data_dir=None) -> None:
     wp = float(spec.get("wp", common.DEFAULT_WP))
     scores = common.by_tagger(inputs, ".h5")
     hists = common.histories(inputs)
-    sharp_files = {Path(p).stem.removeprefix("sharpness_"): Path(p) for p in inputs
-                   if Path(p).name.startswith("sharpness_") and Path(p).suffix == ".json"}
+    sharp_files = common.by_tagger(inputs, ".json", prefix="sharpness_")
     missing = [t for t in taggers(spec) if t not in scores or t not in hists]
     if missing:
         raise JettagError(f"batch_lr summary: scores or history of {missing} missing")
@@ -202,7 +201,7 @@ def step_summary(spec: dict, inputs, output: Path, data_dir=None) -> None:
         m = common.scores_metrics(loaded[t], [wp])[0].as_dict()
         for k in ("wp", "tagger"):
             m.pop(k)
-        s = sharp.read(sharp_files[t]) if t in sharp_files else {}
+        s = common.read_step_json(sharp_files[t], "batch_lr sharpness") if t in sharp_files else {}
         rows.append({**c, **cell_numbers(runs[t], _steps(hists[t], len(runs[t].epoch))),
                      "sharpness": s.get("sharpness", math.nan), "sharpness_err": s.get("sharpness_err", math.nan),
                      **m, **(cmp.get(t) or {"reference": "", **common.no_comparison()})})

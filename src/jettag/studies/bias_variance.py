@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from jettag.atomic import write_json_atomic
 from jettag.errors import JettagError
 from jettag.studies import base, common, datasets
 from jettag.studies import headline as hl
@@ -50,7 +51,7 @@ def step_losses(spec: dict, inputs, output: Path, data_dir=None) -> None:
     if missing:
         raise JettagError(f"bias_variance losses: pass best.pt, train.h5 and val.h5 as --inputs (missing {missing})")
     model, _ = load_checkpoint(files["best.pt"])
-    fit_losses.write(output, fit_losses.measure(
+    write_json_atomic(output, fit_losses.measure(
         model, files["train.h5"], files["val.h5"], int(spec.get("loss_jets", fit_losses.DEFAULT_MAX_JETS)),
         int(spec.get("loss_seed", 1)), int(spec.get("chunk_size", 20000))))
 
@@ -93,13 +94,11 @@ def plot_names(spec: dict) -> list[str]:
 
 
 def step_summary(spec: dict, inputs, output: Path, data_dir=None) -> None:
-    from jettag.studies import fit_losses
 
     wp = float(spec.get("wp", common.DEFAULT_WP))
     scores = common.by_tagger(inputs, ".h5")
     hists = common.histories(inputs)
-    losses = {Path(p).stem.removeprefix("losses_"): Path(p) for p in inputs
-              if Path(p).name.startswith("losses_") and Path(p).suffix == ".json"}
+    losses = common.by_tagger(inputs, ".json", prefix="losses_")
     points = []
     for model, scans in spec["points"].items():
         for scan, mapping in scans.items():
@@ -114,7 +113,7 @@ def step_summary(spec: dict, inputs, output: Path, data_dir=None) -> None:
             cmp = common.paired_light(loaded, [(t, ref) for t in loaded if t != ref], wp)
             for value, tagger in mapping.items():
                 h = common.read_history(hists[tagger])
-                fit = fit_losses.read(losses[tagger])
+                fit = common.read_step_json(losses[tagger], "bias_variance losses")
                 m = common.scores_metrics(loaded[tagger], [wp])[0].as_dict()
                 m.pop("wp")
                 m.pop("tagger")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -297,13 +298,22 @@ def ratio_text(row: dict) -> str:
             f"({row['verdict']})")
 
 
-def by_tagger(paths: Iterable[str | Path], suffix: str = ".h5") -> dict[str, Path]:
-    """Map tagger name -> path for the step inputs ending with ``suffix`` (scores: file stem)."""
+def read_step_json(path: str | Path, step: str) -> dict:
+    """A study step's JSON result; one clear error naming the step when it is missing."""
+    path = Path(path)
+    if not path.is_file():
+        raise JettagError(f"{path} does not exist: run the {step} step first")
+    return json.loads(path.read_text())
+
+
+def by_tagger(paths: Iterable[str | Path], suffix: str = ".h5", prefix: str = "") -> dict[str, Path]:
+    """Map tagger name -> path for the step inputs named ``{prefix}{tagger}{suffix}`` (scores:
+    ``{tagger}.h5``; a study step's results, e.g. ``losses_{tagger}.json``)."""
     out = {}
     for p in paths:
         p = Path(p)
-        if p.name.endswith(suffix):
-            out[p.stem] = p
+        if p.name.startswith(prefix) and p.name.endswith(suffix):
+            out[p.stem.removeprefix(prefix)] = p
     return out
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from jettag.atomic import write_json_atomic
 from jettag.errors import JettagError
 from jettag.studies import base, common, descent_curve
 from jettag.studies import headline as hl
@@ -67,7 +68,7 @@ def step_losses(spec: dict, inputs, output: Path, data_dir=None) -> None:
         r = fit_losses.loss_and_error(model, fit_losses.random_jets(files[f"{split}.h5"], n, seed, chunk))
         out.update({f"{split}_{k}": v for k, v in r.items()})
     evaluate_checkpoint(files["last.pt"], files["test.h5"], scores_path(output, tagger), tagger)
-    fit_losses.write(output, out)
+    write_json_atomic(output, out)
 
 
 def scores_path(losses: Path, tagger: str) -> Path:
@@ -168,12 +169,10 @@ def analyse(spec: dict, model: str, rows: list[dict], loss, wrong) -> dict:
 
 
 def step_summary(spec: dict, inputs, output: Path, data_dir=None) -> None:
-    from jettag.studies import fit_losses
 
     wp = float(spec.get("wp", common.DEFAULT_WP))
     scores = common.by_tagger(inputs, ".h5")
-    losses = {Path(p).stem.removeprefix("losses_"): Path(p) for p in inputs
-              if Path(p).name.startswith("losses_") and Path(p).suffix == ".json"}
+    losses = common.by_tagger(inputs, ".json", prefix="losses_")
     all_rows, curves = [], {}
     for model, points in spec["points"].items():
         taggers = [t for members in points.values() for t in members]
@@ -181,7 +180,7 @@ def step_summary(spec: dict, inputs, output: Path, data_dir=None) -> None:
         if missing:
             raise JettagError(f"double_descent summary: last-checkpoint scores or losses of {missing} missing")
         loaded = {t: common.read_scores(scores[t]) for t in taggers}
-        fits = {t: fit_losses.read(losses[t]) for t in taggers}
+        fits = {t: common.read_step_json(losses[t], "double_descent losses") for t in taggers}
         rows, loss, wrong = [], [], []
         for width, members in sorted(points.items(), key=lambda kv: int(kv[0])):
             r, lo, wr = _point(int(width), members, fits, loaded, wp)
@@ -242,15 +241,17 @@ def _params_text(value: float) -> str:
 
 
 def _plot(spec, rows, curves, output):
+    import matplotlib
+
+    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from jettag.plotting.style import draw_label, formats, save_figure
+    from jettag.plotting.style import draw_label, formats, save_figure, use_style
 
+    use_style()
     for model, c in curves.items():
         pts = [r for r in rows if r["model"] == model]
         x = np.array([r["n_params"] for r in pts], dtype=float)
-        common.new_figure()  # style
-        plt.close("all")
         fig, (ax, ax2) = plt.subplots(2, 1, figsize=(7.5, 8.0), sharex=True,
                                       gridspec_kw={"height_ratios": [1, 1], "hspace": 0.05})
         ax.plot(x, [r["train_loss"] for r in pts], "o-", color="#1f77b4", label="train loss (noisy labels)")

@@ -9,14 +9,12 @@ of the training and the validation split.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
 import h5py
 import numpy as np
 
-from jettag.atomic import write_text_atomic
 from jettag.errors import JettagError
 from jettag.studies.datasets import DEFAULT_CHUNK, seeded_uniform
 
@@ -103,13 +101,3 @@ def measure(model, train: Path, val: Path, max_jets: int = DEFAULT_MAX_JETS, see
             "n_jets": n, "train_error": t["error"], "train_error_err": t["error_err"], "val_error": v["error"],
             "val_error_err": v["error_err"]}
 
-
-def write(output: Path, result: dict) -> None:
-    write_text_atomic(Path(output), json.dumps(result, indent=1) + "\n")
-
-
-def read(path: Path) -> dict:
-    path = Path(path)
-    if not path.is_file():
-        raise JettagError(f"{path} does not exist: run the bias_variance losses step first")
-    return json.loads(path.read_text())

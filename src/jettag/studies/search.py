@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from jettag.atomic import write_text_atomic
+from jettag.atomic import write_json_atomic
 from jettag.errors import JettagError
 from jettag.search_space import (  # noqa: F401  (the study's callers read them here too)
     DEFAULT_SPACE,
@@ -64,7 +64,7 @@ def step_overfit(spec: dict, inputs, output: Path, data_dir=None) -> None:
     if len(hist) != 1:
         raise JettagError("search overfit: pass exactly one history.csv (of the '--overfit' run)")
     verdict = overfit_verdict(common.read_history(hist[0]), float(overfit.get("max_final_loss", 0.1)))
-    write_text_atomic(output, json.dumps(verdict, indent=2) + "\n")
+    write_json_atomic(output, verdict, indent=2)
     if overfit.get("require", False) and not verdict["passed"]:
         raise JettagError(
             f"fast-prototyping check failed: {verdict['tagger']} reached a training loss of "

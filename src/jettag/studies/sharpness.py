@@ -11,13 +11,12 @@ batches generalise better" argument predicts for small batches.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
 import numpy as np
 
-from jettag.atomic import write_text_atomic
+from jettag.atomic import write_json_atomic
 from jettag.errors import JettagError
 from jettag.studies import fit_losses
 
@@ -70,15 +69,5 @@ def step(spec: dict, inputs, output: Path, data_dir=None) -> None:
     seed = int(settings.get("seed", 1))
     jets = fit_losses.random_jets(val, n, seed, int(spec.get("chunk_size", 20000)))
     model, _ = load_checkpoint(files["best.pt"])
-    write(output, measure(model, jets, float(settings.get("sigma", 0.2)), int(settings.get("draws", 8)), seed))
+    write_json_atomic(output, measure(model, jets, float(settings.get("sigma", 0.2)), int(settings.get("draws", 8)), seed))
 
-
-def write(output: Path, result: dict) -> None:
-    write_text_atomic(Path(output), json.dumps(result, indent=1) + "\n")
-
-
-def read(path: Path) -> dict:
-    path = Path(path)
-    if not path.is_file():
-        raise JettagError(f"{path} does not exist: run the batch_lr sharpness step first")
-    return json.loads(path.read_text())

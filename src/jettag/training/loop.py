@@ -28,11 +28,10 @@ from jettag.training.resume import data_hashes, save_model_checkpoint, seed_ever
 from jettag.training.schedules import StepScheduler, scaled_learning_rate
 from jettag.training.state import BatchResult, ModelFactory, RunConfig, TrainState
 from jettag.training.step import (
-    autocast,
+    apply_gradients,
     build_optimizer,
     evaluate,
-    l1_penalty,
-    per_jet_loss,
+    forward_loss,
     resolve_device,
 )
 
@@ -149,16 +148,11 @@ def _train_epoch(state: TrainState, callbacks: Sequence[Callback]) -> tuple[floa
     steps = len(state.train_loader)
     for i, batch in enumerate(state.train_loader):
         batch = batch.to(device)
-        with autocast(device):
-            out = net(batch.tracks, batch.valid, batch.jets)
-        data_loss = per_jet_loss(out, batch, aux_weight).mean()
-        loss = data_loss + l1 * l1_penalty(model) if l1 > 0 else data_loss
+        out, data_loss, loss = forward_loss(net, batch, device, aux_weight, l1, model)
         _emit(callbacks, "on_batch_end", state, BatchResult(i, i + 1 == steps, data_loss.detach(), loss.detach()))
         if state.stop is not None:
             break
-        state.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        state.optimizer.step()
+        apply_gradients(state.optimizer, loss)
         state.scheduler.step()
         correct += (out["logits"].detach().argmax(1) == batch.label).sum()
         seen += len(batch)

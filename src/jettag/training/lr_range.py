@@ -18,7 +18,12 @@ from jettag.atomic import atomic_path, write_text_atomic
 from jettag.training.data import H5Batches, check_inputs, feature_names, read_norm
 from jettag.training.options import training_options
 from jettag.training.resume import seed_everything
-from jettag.training.step import autocast, build_optimizer, l1_penalty, per_jet_loss, resolve_device
+from jettag.training.step import (
+    apply_gradients,
+    build_optimizer,
+    forward_loss,
+    resolve_device,
+)
 
 
 def smoothed(losses, beta: float = 0.9) -> np.ndarray:
@@ -83,16 +88,11 @@ def run_lr_range_test(spec: dict, data_dir: Path, output: Path, *, min_lr: float
             for g in optimizer.param_groups:
                 g["lr"] = lr
             batch = batch.to(device)
-            with autocast(device):
-                out = model(batch.tracks, batch.valid, batch.jets)
-            loss = per_jet_loss(out, batch, aux).mean()
-            total = loss + l1 * l1_penalty(model) if l1 > 0 else loss
+            _, loss, total = forward_loss(model, batch, device, aux, l1)
             value = float(loss.detach())
             if not math.isfinite(value):
                 break
-            optimizer.zero_grad(set_to_none=True)
-            total.backward()
-            optimizer.step()
+            apply_gradients(optimizer, total)
             lrs.append(lr)
             losses.append(value)
             s = smoothed(losses, cfg["beta"])[-1]

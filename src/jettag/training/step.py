@@ -60,6 +60,24 @@ def per_jet_loss(out: dict, batch: Batch, aux_weight: float) -> torch.Tensor:
     return loss
 
 
+def forward_loss(net: nn.Module, batch: Batch, device: torch.device, aux_weight: float, l1: float = 0.0,
+                 model: nn.Module | None = None) -> tuple[dict, torch.Tensor, torch.Tensor]:
+    """One training forward: ``(outputs, data loss, loss)``, the loss adding ``l1`` times the L1
+    penalty of ``model`` (default ``net``; the bare model when ``net`` wraps it for DDP)."""
+    with autocast(device):
+        out = net(batch.tracks, batch.valid, batch.jets)
+    data_loss = per_jet_loss(out, batch, aux_weight).mean()
+    loss = data_loss + l1 * l1_penalty(model if model is not None else net) if l1 > 0 else data_loss
+    return out, data_loss, loss
+
+
+def apply_gradients(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+    """Zero the gradients, backpropagate ``loss`` and take one optimiser step."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+
+
 def autocast(device: torch.device):
     """bfloat16 autocast on CUDA, nothing on CPU."""
     if device.type == "cuda":
