@@ -13,6 +13,7 @@ from jettag.training.step import (
     l1_penalty,
     per_jet_loss,
     resolve_device,
+    track_origin_loss,
 )
 from jettag.training.toydata import TinyTagger
 
@@ -31,10 +32,29 @@ def test_aux_loss_and_empty_jets():
     assert l1_penalty(m) > 0
 
 
+def test_track_origin_loss_is_the_mean_over_valid_tracks_of_known_origin():
+    torch.manual_seed(3)
+    B, L, C = 6, 5, 8
+    logits = torch.randn(B, L, C)
+    valid = torch.rand(B, L) > 0.3
+    valid[0] = False  # a jet without tracks: 0
+    origin = torch.randint(-1, C, (B, L))
+    b = Batch(torch.zeros(B, L, 1), valid, torch.zeros(B, 1), torch.zeros(B, dtype=torch.long),
+              torch.ones(B), origin)
+    expected = []
+    for j in range(B):
+        terms = [-torch.log_softmax(logits[j, t], 0)[origin[j, t]] for t in range(L)
+                 if valid[j, t] and origin[j, t] >= 0]
+        expected.append(torch.stack(terms).mean() if terms else torch.tensor(0.0))
+    got = track_origin_loss(logits, b)
+    assert got[0] == 0.0
+    assert torch.allclose(got, torch.stack(expected), atol=1e-6)
+
+
 def test_optimizer_decays_weight_matrices_only():
     m = torch.nn.Linear(3, 2)
     opt = build_optimizer(m, {"optimizer": "adamw", "weight_decay": 0.1}, 1e-3)
-    assert isinstance(opt, torch.optim.AdamW)
+    assert isinstance(opt, torch.optim.AdamW) and opt.defaults["fused"]  # one kernel per step
     assert [g["weight_decay"] for g in opt.param_groups] == [0.1, 0.0]
     assert opt.param_groups[0]["params"][0] is m.weight and opt.param_groups[1]["params"][0] is m.bias
     sgd = build_optimizer(m, {"optimizer": "sgd", "weight_decay": 0.0}, 1e-2)

@@ -99,8 +99,13 @@ class TransformerTagger(NeuralTagger):
             return self.padded_forward(tracks, valid, jets)
         valid = valid.bool()
         pack = Packing.of(_attending(valid))
-        x = self.embed_inputs(tracks, valid, jets).reshape(B * L, -1).index_select(0, pack.rows)
         vrows = valid.reshape(-1).index_select(0, pack.rows)  # False only for the dummy slots
+        # inputs of the attending slots only, each row as a one-track jet (normalisation is per track)
+        x = self.embed_inputs(
+            tracks.reshape(B * L, 1, -1).index_select(0, pack.rows),
+            vrows.unsqueeze(1),
+            jets.index_select(0, torch.div(pack.rows, L, rounding_mode="floor")),
+        ).squeeze(1)
         x = self.init(x, vrows)
         for layer in self.layers:
             x = _packed_layer(layer, x, pack)
@@ -231,8 +236,8 @@ def _packed_layer(layer: nn.TransformerEncoderLayer, x: torch.Tensor, pack: Pack
     padded.index_copy_(0, pack.dest, qkv)  # zero at padding (masked keys stay finite)
     outs = []
     for part, (jets, length, key_mask) in zip(padded.split(pack.sizes), pack.buckets, strict=True):
-        part = part.view(jets, length, 3, heads, -1).permute(2, 0, 3, 1, 4)
-        o = F.scaled_dot_product_attention(part[0], part[1], part[2], attn_mask=key_mask, dropout_p=dropout)
+        q, k, v = part.view(jets, length, 3, heads, -1).permute(2, 0, 3, 1, 4).unbind(0)
+        o = F.scaled_dot_product_attention(q, k, v, attn_mask=key_mask, dropout_p=dropout)
         outs.append(o.transpose(1, 2).reshape(jets * length, -1))
     o = (torch.cat(outs) if len(outs) > 1 else outs[0]).index_select(0, pack.dest)
     x = x + layer.dropout1(attn.out_proj(o))
