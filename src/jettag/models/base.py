@@ -13,7 +13,12 @@ from jettag.models.spec import ArchSpec
 
 class NeuralTagger(nn.Module):
     """Holds the input normalisation; ``embed_inputs`` gives normalised per-track inputs
-    ``(B, L, F_model [+ J_model])`` with padded slots zero."""
+    ``(B, L, F_model [+ J_model])`` with padded slots zero, ``embed_rows`` those of chosen slots
+    only. ``packed``: taggers with a packed forward (per-track work on the valid tracks only) use
+    it when True; False gives their padded forward (the reference of tests and benchmarks, and
+    the form exported to ONNX)."""
+
+    packed: bool = True
 
     def __init__(
         self,
@@ -52,3 +57,19 @@ class NeuralTagger(nn.Module):
             j = j.masked_fill(~valid.unsqueeze(-1), 0.0)
             x = torch.cat([x, j], dim=-1)
         return x
+
+    def embed_rows(
+        self, tracks: torch.Tensor, valid: torch.Tensor, jets: torch.Tensor, rows: torch.Tensor
+    ) -> torch.Tensor:
+        """``embed_inputs`` of the slots ``rows`` (flat ``B * L`` indices) only: ``(N, D)``; each
+        slot is normalised as a one-track jet (the normalisation is per track)."""
+        B, L = valid.shape
+        return self.embed_inputs(
+            tracks.reshape(B * L, 1, -1).index_select(0, rows),
+            valid.reshape(B * L, 1).index_select(0, rows),
+            jets.index_select(0, torch.div(rows, L, rounding_mode="floor")),
+        ).squeeze(1)
+
+    def use_packed(self, valid: torch.Tensor) -> bool:
+        """Whether this forward takes the packed path (never while exporting to ONNX)."""
+        return self.packed and valid.numel() > 0 and not torch.onnx.is_in_onnx_export()

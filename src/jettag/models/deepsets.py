@@ -1,4 +1,8 @@
-"""DIPS-like Deep Sets tagger: phi per track, masked sum pooling, F, 3-class logits."""
+"""DIPS-like Deep Sets tagger: phi per track, masked sum pooling, F, 3-class logits.
+
+Training and scoring run phi on the valid tracks only (gathered into one ``(N, D)`` matrix) and
+sum them per jet; ``packed = False`` (and the ONNX export) gives the padded forward, which
+computes the same to float rounding (tested)."""
 
 from __future__ import annotations
 
@@ -24,6 +28,15 @@ class DeepSets(NeuralTagger):
         self, tracks: torch.Tensor, valid: torch.Tensor, jets: torch.Tensor
     ) -> dict[str, torch.Tensor]:
         valid = valid.bool()
-        x = self.embed_inputs(tracks, valid, jets)
-        h = self.phi(x, valid)
-        return {"logits": self.F(self.pool(h, valid))}
+        if not self.use_packed(valid):
+            h = self.phi(self.embed_inputs(tracks, valid, jets), valid)
+            return {"logits": self.F(self.pool(h, valid))}
+        # packed: phi on the valid tracks only, summed per jet (padded slots cost nothing)
+        B, L = valid.shape
+        rows = valid.reshape(-1).nonzero().squeeze(1)
+        h = self.phi(self.embed_rows(tracks, valid, jets, rows))
+        jet = torch.div(rows, L, rounding_mode="floor")
+        pooled = h.new_zeros(B, h.shape[-1]).index_add(0, jet, h)
+        if self.pool is masked_mean:
+            pooled = pooled / torch.bincount(jet, minlength=B).clamp(min=1).unsqueeze(1).to(h.dtype)
+        return {"logits": self.F(pooled)}

@@ -89,24 +89,17 @@ class TransformerTagger(NeuralTagger):
             else None
         )
         self.export_path = False  # force the ONNX-friendly attention (tests)
-        self.packed = True  # False: the padded forward (reference of the tests and benchmarks)
 
     def forward(
         self, tracks: torch.Tensor, valid: torch.Tensor, jets: torch.Tensor
     ) -> dict[str, torch.Tensor]:
         B, L = valid.shape
-        if torch.onnx.is_in_onnx_export() or self.export_path or not self.packed or B * L == 0:
+        if self.export_path or not self.use_packed(valid):
             return self.padded_forward(tracks, valid, jets)
         valid = valid.bool()
         pack = Packing.of(_attending(valid))
         vrows = valid.reshape(-1).index_select(0, pack.rows)  # False only for the dummy slots
-        # inputs of the attending slots only, each row as a one-track jet (normalisation is per track)
-        x = self.embed_inputs(
-            tracks.reshape(B * L, 1, -1).index_select(0, pack.rows),
-            vrows.unsqueeze(1),
-            jets.index_select(0, torch.div(pack.rows, L, rounding_mode="floor")),
-        ).squeeze(1)
-        x = self.init(x, vrows)
+        x = self.init(self.embed_rows(tracks, valid, jets, pack.rows), vrows)
         for layer in self.layers:
             x = _packed_layer(layer, x, pack)
         x = self.final_norm(x).masked_fill(~vrows.unsqueeze(-1), 0.0)
