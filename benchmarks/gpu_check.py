@@ -9,7 +9,10 @@ a synthetic train.h5 (documented layout, ~7 tracks per jet):
 * trains ``--steps`` optimiser steps (after ``--warmup`` untimed ones) with bf16 autocast
   (``jettag.training.step.autocast``), without and with ``torch.compile``; reports jets/s and
   the GPU utilisation sampled during the timed steps (``nvidia-smi`` query, else
-  ``torch.cuda.utilization``);
+  ``torch.cuda.utilization``); taggers with a packed forward (dips, gn2: per-track work on the
+  valid tracks only) train eager with it and with their padded forward (column ``forward``),
+  compiled with the padded one (the model takes it under ``torch.compile``), so the table says
+  which is faster on that GPU;
 * saves the GPU-trained model with ``save_checkpoint``, loads it on the CPU with
   ``load_checkpoint`` and scores the same jets on both (fp32, eval): max |Δp| (tolerance 1e-4);
 * exports the loaded model to ONNX (``jettag.models.export.export_onnx``, which checks parity
@@ -50,6 +53,15 @@ MODELS = {
     "gn2": {"type": "transformer", "name": "gn2", "track_features": ["ip", "kinematics", "hits"]},
 }
 CKPT_ATOL = 1e-4
+PACKED = {"dips", "gn2"}  # taggers with a packed forward (NeuralTagger.packed)
+
+
+def variants(name: str, gpu: bool) -> list[tuple[bool, bool]]:
+    """(compiled, packed) runs of one tagger: eager only without a GPU; on a GPU also compiled,
+    and eager with the padded forward where there is a packed one."""
+    if not gpu:
+        return [(False, True)]
+    return [(False, True), *([(False, False)] if name in PACKED else []), (True, True)]
 
 
 @dataclass(frozen=True)
@@ -57,6 +69,7 @@ class Row:
     model: str
     device: str
     compile: bool
+    forward: str
     jets_per_s: float | None
     gpu_util: float | None
     ckpt_cpu_max_dp: float | None
@@ -146,18 +159,20 @@ def probabilities(model, batch, device) -> np.ndarray:
         return torch.softmax(model(b.tracks, b.valid, b.jets)["logits"].float(), -1).cpu().numpy()
 
 
-def check_model(name, data, norm, names, jet_names, device, compiled, args, work: Path) -> Row:
+def check_model(name, data, norm, names, jet_names, device, compiled, packed, args, work: Path) -> Row:
     from jettag.models import build_model, load_checkpoint, save_checkpoint
     from jettag.models.export import export_onnx
 
     spec = MODELS[name]
     torch.manual_seed(0)
     model = build_model(spec, norm, names, jet_names).to(device)
+    model.packed = packed
+    forward = ("packed" if packed and not compiled else "padded") if name in PACKED else "-"
     net = torch.compile(model) if compiled else model
     batches = list(TensorBatches(data, args.batch_size, seed=0))
     with UtilSampler(device) as util:
         rate = train_steps(net, batches, device, args.steps, args.warmup)
-    ckpt = work / f"{name}{'_compiled' if compiled else ''}.pt"
+    ckpt = work / f"{name}{'_compiled' if compiled else ''}_{forward}.pt"
     save_checkpoint(ckpt, model, spec, norm, names, jet_names)
     cpu_model, _ = load_checkpoint(ckpt, map_location="cpu")
     probe = batches[0]
@@ -172,7 +187,7 @@ def check_model(name, data, norm, names, jet_names, device, compiled, args, work
         onnx_dp = onnx_parity(export_onnx, ckpt, args.data_path, work / f"{ckpt.stem}.onnx")
     except Exception as exc:  # report, do not stop the other checks
         ok, note = False, f"{note}; ONNX: {type(exc).__name__}: {exc}".strip("; ")
-    return Row(name, str(device), compiled, rate, util.mean, dp, onnx_dp, ok, note)
+    return Row(name, str(device), compiled, forward, rate, util.mean, dp, onnx_dp, ok, note)
 
 
 def onnx_parity(export_onnx, ckpt: Path, data: Path, out: Path) -> float:
@@ -199,10 +214,10 @@ def fmt(x, spec: str) -> str:
 
 
 def print_table(rows: list[Row], gpu: bool) -> None:
-    print(f"{'model':<6} {'device':<7} {'compile':<7} {'jets/s':>9} {'GPU util %':>10} "
+    print(f"{'model':<6} {'device':<7} {'compile':<7} {'forward':<7} {'jets/s':>9} {'GPU util %':>10} "
           f"{'ckpt->cpu max|dp|':>17} {'onnx max|dp|':>12}  ok")
     for r in rows:
-        print(f"{r.model:<6} {r.device:<7} {'yes' if r.compile else 'no':<7} {fmt(r.jets_per_s, '.0f'):>9} "
+        print(f"{r.model:<6} {r.device:<7} {'yes' if r.compile else 'no':<7} {r.forward:<7} {fmt(r.jets_per_s, '.0f'):>9} "
               f"{fmt(r.gpu_util, '.0f'):>10} {fmt(r.ckpt_cpu_max_dp, '.2g'):>17} {fmt(r.onnx_max_dp, '.2g'):>12}  "
               f"{'yes' if r.ok else 'NO'}{'  ' + r.note if r.note else ''}")
     if not gpu:
@@ -236,8 +251,9 @@ def main(argv: list[str] | None = None) -> list[Row]:
         else:
             print(f"device cpu ({torch.get_num_threads()} threads), torch {torch.__version__}")
         for name in args.models:
-            for compiled in ((False, True) if gpu else (False,)):
-                rows.append(check_model(name, data, norm, names, jet_names, device, compiled, args, work))
+            for compiled, packed in variants(name, gpu):
+                rows.append(check_model(name, data, norm, names, jet_names, device, compiled, packed,
+                                        args, work))
     print(f"{args.steps} timed steps of batch {args.batch_size} after {args.warmup} warm-up steps")
     print_table(rows, gpu)
     if args.json is not None:

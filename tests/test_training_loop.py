@@ -166,3 +166,13 @@ def test_warm_start_from_init_checkpoint(data, tmp_path):
     with pytest.raises(JettagError, match="does not fit this model"):
         train({**s, "phi_layers": [8], "init_checkpoint": str(tmp_path / "pre" / "best.pt")},
               data, tmp_path / "bad", progress=False)
+
+
+def test_compile_on_cpu_warns(data, tmp_path, monkeypatch, capsys):
+    """training.compile on a CPU: compiled anyway, with a message that it is slower there."""
+    compiled = []
+    monkeypatch.setattr(torch, "compile", lambda m: compiled.append(m) or m)
+    train(spec(epochs=1, compile=True, device="cpu"), data, tmp_path, model_factory=tiny_factory,
+          progress=False)
+    assert len(compiled) == 2  # the training and the evaluation model
+    assert "training.compile on CPU" in capsys.readouterr().err

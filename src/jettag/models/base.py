@@ -71,5 +71,11 @@ class NeuralTagger(nn.Module):
         ).squeeze(1)
 
     def use_packed(self, valid: torch.Tensor) -> bool:
-        """Whether this forward takes the packed path (never while exporting to ONNX)."""
-        return self.packed and valid.numel() > 0 and not torch.onnx.is_in_onnx_export()
+        """Whether this forward takes the packed path: not while exporting to ONNX, and not under
+        ``torch.compile`` (the packing's data-dependent shapes would recompile every batch)."""
+        return (
+            self.packed
+            and valid.numel() > 0
+            and not torch.onnx.is_in_onnx_export()
+            and not torch.compiler.is_compiling()
+        )

@@ -9,6 +9,7 @@ On CPU a rerun with the same seed gives identical weights, bit for bit.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -115,6 +116,10 @@ def _run(run: RunConfig) -> dict:
     state.net = dist_utils.wrap(state.model, run.info, run.device)
     state.eval_net = state.model  # no DDP wrapper: ranks see different numbers of validation batches
     if run.opts["compile"]:
+        if run.device.type == "cpu" and run.info.is_main:
+            print("jettag train: training.compile on CPU: the taggers train several times slower "
+                  "compiled than eagerly there (config/full.resources.md); set it for GPUs only",
+                  file=sys.stderr)
         state.net, state.eval_net = torch.compile(state.net), torch.compile(state.model)
     while state.epoch < state.epochs and not state.early.should_stop:
         state.epoch_losses = []
