@@ -53,15 +53,14 @@ MODELS = {
     "gn2": {"type": "transformer", "name": "gn2", "track_features": ["ip", "kinematics", "hits"]},
 }
 CKPT_ATOL = 1e-4
-PACKED = {"dips", "gn2"}  # taggers with a packed forward (NeuralTagger.packed)
 
 
-def variants(name: str, gpu: bool) -> list[tuple[bool, bool]]:
+def variants(packable: bool, gpu: bool) -> list[tuple[bool, bool]]:
     """(compiled, packed) runs of one tagger: eager only without a GPU; on a GPU also compiled,
-    and eager with the padded forward where there is a packed one."""
+    and eager with the padded forward where there is a packed one (``packable``)."""
     if not gpu:
         return [(False, True)]
-    return [(False, True), *([(False, False)] if name in PACKED else []), (True, True)]
+    return [(False, True), *([(False, False)] if packable else []), (True, True)]
 
 
 @dataclass(frozen=True)
@@ -166,8 +165,9 @@ def check_model(name, data, norm, names, jet_names, device, compiled, packed, ar
     spec = MODELS[name]
     torch.manual_seed(0)
     model = build_model(spec, norm, names, jet_names).to(device)
-    model.packed = packed
-    forward = ("packed" if packed and not compiled else "padded") if name in PACKED else "-"
+    forward = "-" if model.packed is None else ("packed" if packed and not compiled else "padded")
+    if model.packed is not None:
+        model.packed = packed
     net = torch.compile(model) if compiled else model
     batches = list(TensorBatches(data, args.batch_size, seed=0))
     with UtilSampler(device) as util:
@@ -235,6 +235,8 @@ def main(argv: list[str] | None = None) -> list[Row]:
     p.add_argument("--device", default="auto")
     p.add_argument("--json", type=Path, default=None, help="also write the rows as JSON")
     args = p.parse_args(argv)
+    from jettag.models import build_model
+
     device = resolve_device(args.device)
     gpu = device.type == "cuda"
     rows: list[Row] = []
@@ -251,7 +253,8 @@ def main(argv: list[str] | None = None) -> list[Row]:
         else:
             print(f"device cpu ({torch.get_num_threads()} threads), torch {torch.__version__}")
         for name in args.models:
-            for compiled, packed in variants(name, gpu):
+            packable = build_model(MODELS[name], norm, names, jet_names).packed is not None
+            for compiled, packed in variants(packable, gpu):
                 rows.append(check_model(name, data, norm, names, jet_names, device, compiled, packed,
                                         args, work))
     print(f"{args.steps} timed steps of batch {args.batch_size} after {args.warmup} warm-up steps")

@@ -26,8 +26,8 @@ def test_cpu_mode_runs_the_cpu_checks(tmp_path, capsys):
     out = capsys.readouterr().out
     assert [r.model for r in rows] == ["dips", "gn2"] and all(not r.compile for r in rows)
     assert [r.forward for r in rows] == ["packed", "packed"]
-    assert gpu_check.variants("gn2", gpu=True) == [(False, True), (False, False), (True, True)]
-    assert gpu_check.variants("rnnip", gpu=True) == [(False, True), (True, True)]
+    assert gpu_check.variants(True, gpu=True) == [(False, True), (False, False), (True, True)]
+    assert gpu_check.variants(False, gpu=True) == [(False, True), (True, True)]
     for r in rows:
         assert r.ok, r.note
         assert r.jets_per_s > 0 and r.gpu_util is None

@@ -14,11 +14,11 @@ from jettag.models.spec import ArchSpec
 class NeuralTagger(nn.Module):
     """Holds the input normalisation; ``embed_inputs`` gives normalised per-track inputs
     ``(B, L, F_model [+ J_model])`` with padded slots zero, ``embed_rows`` those of chosen slots
-    only. ``packed``: taggers with a packed forward (per-track work on the valid tracks only) use
-    it when True; False gives their padded forward (the reference of tests and benchmarks, and
-    the form exported to ONNX)."""
+    only. ``packed``: None for taggers without a packed forward; the others (per-track work on the
+    valid tracks only) set it True and take it while it is, False gives their padded forward (the
+    reference of tests and benchmarks, and the form exported to ONNX)."""
 
-    packed: bool = True
+    packed: bool | None = None
 
     def __init__(
         self,
@@ -74,7 +74,7 @@ class NeuralTagger(nn.Module):
         """Whether this forward takes the packed path: not while exporting to ONNX, and not under
         ``torch.compile`` (the packing's data-dependent shapes would recompile every batch)."""
         return (
-            self.packed
+            bool(self.packed)
             and valid.numel() > 0
             and not torch.onnx.is_in_onnx_export()
             and not torch.compiler.is_compiling()

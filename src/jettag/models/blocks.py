@@ -200,6 +200,19 @@ def masked_mean(x: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
     return masked_sum(x, valid) / n
 
 
+def sum_rows_per_jet(x: torch.Tensor, rows: torch.Tensor, n_jets: int, slots: int) -> torch.Tensor:
+    """Sum of packed rows ``x`` ``(N, ...)`` per jet -> ``(n_jets, ...)`` (zero for a jet without
+    rows); ``rows`` are the rows' flat ``n_jets * slots`` indices in the padded layout."""
+    jet = torch.div(rows, slots, rounding_mode="floor")
+    return x.new_zeros(n_jets, *x.shape[1:]).index_add(0, jet, x)
+
+
+def mean_rows_per_jet(x: torch.Tensor, rows: torch.Tensor, n_jets: int, slots: int) -> torch.Tensor:
+    """Mean of packed rows ``x`` ``(N, ...)`` per jet (zero for a jet without rows)."""
+    n = sum_rows_per_jet(torch.ones_like(rows, dtype=x.dtype), rows, n_jets, slots).clamp(min=1)
+    return sum_rows_per_jet(x, rows, n_jets, slots) / n.view(-1, *([1] * (x.dim() - 1)))
+
+
 def masked_softmax(scores: torch.Tensor, valid: torch.Tensor, dim: int = 1) -> torch.Tensor:
     """Softmax over valid slots; rows without valid slots get all-zero weights (never NaN)."""
     if scores.dim() > valid.dim():

@@ -10,11 +10,22 @@ import torch
 
 from jettag.flavours import CLASSES
 from jettag.models.base import NeuralTagger
-from jettag.models.blocks import DenseBlock, masked_mean, masked_sum
+from jettag.models.blocks import (
+    DenseBlock,
+    masked_mean,
+    masked_sum,
+    mean_rows_per_jet,
+    sum_rows_per_jet,
+)
 from jettag.models.spec import DeepSetsSpec
+
+# pooling: (padded form, packed form)
+POOLINGS = {"sum": (masked_sum, sum_rows_per_jet), "mean": (masked_mean, mean_rows_per_jet)}
 
 
 class DeepSets(NeuralTagger):
+    packed = True
+
     def __init__(self, arch: DeepSetsSpec, *args, **kwargs):
         super().__init__(arch, *args, **kwargs)
         common = arch.dense
@@ -22,7 +33,7 @@ class DeepSets(NeuralTagger):
         self.F = DenseBlock(
             self.phi.out_dim, [*arch.f_layers, len(CLASSES)], final_activation=False, **common
         )
-        self.pool = masked_sum if arch.pooling == "sum" else masked_mean
+        self.pool, self.pool_rows = POOLINGS[arch.pooling]
 
     def forward(
         self, tracks: torch.Tensor, valid: torch.Tensor, jets: torch.Tensor
@@ -31,12 +42,7 @@ class DeepSets(NeuralTagger):
         if not self.use_packed(valid):
             h = self.phi(self.embed_inputs(tracks, valid, jets), valid)
             return {"logits": self.F(self.pool(h, valid))}
-        # packed: phi on the valid tracks only, summed per jet (padded slots cost nothing)
-        B, L = valid.shape
+        # packed: phi on the valid tracks only, pooled per jet (padded slots cost nothing)
         rows = valid.reshape(-1).nonzero().squeeze(1)
         h = self.phi(self.embed_rows(tracks, valid, jets, rows))
-        jet = torch.div(rows, L, rounding_mode="floor")
-        pooled = h.new_zeros(B, h.shape[-1]).index_add(0, jet, h)
-        if self.pool is masked_mean:
-            pooled = pooled / torch.bincount(jet, minlength=B).clamp(min=1).unsqueeze(1).to(h.dtype)
-        return {"logits": self.F(pooled)}
+        return {"logits": self.F(self.pool_rows(h, rows, *valid.shape))}

@@ -25,7 +25,7 @@ from torch.nn import functional as F
 
 from jettag.flavours import CLASSES, TRACK_ORIGINS
 from jettag.models.base import NeuralTagger
-from jettag.models.blocks import AttentionPooling, DenseBlock, masked_softmax
+from jettag.models.blocks import AttentionPooling, DenseBlock, masked_softmax, sum_rows_per_jet
 from jettag.models.spec import TransformerSpec
 
 
@@ -52,6 +52,8 @@ def encoder_layer_export(
 
 
 class TransformerTagger(NeuralTagger):
+    packed = True
+
     def __init__(self, arch: TransformerSpec, *args, **kwargs):
         super().__init__(arch, *args, **kwargs)
         common = arch.dense
@@ -149,7 +151,7 @@ def _packed_pool(
     w = masked_softmax(_scatter(pool.score(x), rows, B, L), valid, dim=1)  # (B, L, H)
     w = w.reshape(B * L, -1).index_select(0, rows)  # (N, H); zero at the dummy slots
     xh = (w.unsqueeze(-1) * x.unflatten(-1, (pool.heads, -1))).flatten(1)
-    return x.new_zeros(B, x.shape[-1]).index_add(0, torch.div(rows, L, rounding_mode="floor"), xh)
+    return sum_rows_per_jet(xh, rows, B, L)
 
 
 def _scatter(x: torch.Tensor, rows: torch.Tensor, B: int, L: int) -> torch.Tensor:

@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from jettag.errors import JettagError
+from jettag.models.blocks import mean_rows_per_jet
 from jettag.training import distributed as dist_utils
 from jettag.training.data import Batch
 
@@ -64,9 +65,7 @@ def track_origin_loss(track_logits: torch.Tensor, batch: Batch) -> torch.Tensor:
     keep = (batch.valid & (batch.track_origin >= 0)).reshape(-1).nonzero().squeeze(1)
     ce = F.cross_entropy(track_logits.reshape(-1, C).index_select(0, keep).float(),
                          batch.track_origin.reshape(-1).index_select(0, keep), reduction="none")
-    jet = torch.div(keep, L, rounding_mode="floor")
-    total = ce.new_zeros(B).index_add(0, jet, ce)
-    return total / torch.bincount(jet, minlength=B).clamp(min=1)
+    return mean_rows_per_jet(ce, keep, B, L)
 
 
 def forward_loss(net: nn.Module, batch: Batch, device: torch.device, aux_weight: float, l1: float = 0.0,
